@@ -1,0 +1,5 @@
+"""Allow ``python -m netcase``."""
+
+from netcase.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The knowledge base: case files, the catalog that mirrors them, search."""

@@ -1,0 +1,383 @@
+"""The Whoosh search index over the catalog's cases, and the query that ranks them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import Analyzer
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.query import And, Every, Or, Query, Term
+from whoosh.searching import Searcher
+
+from netcase.kb.case import Case
+from netcase.kb.text import (
+    CJK_WORD,
+    WordTokenizer,
+    identifiers,
+    normalise_word,
+    plain_text,
+    words,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+STATE_FILE = "netcase-index.json"
+MAX_QUERY_TERMS = 48
+SNIPPET_WIDTH = 110
+# Field weights: a word in the title counts more than one in the symptoms, and so on.
+FIELD_BOOSTS = {"title": 4.0, "symptoms": 2.5, "tags": 2.0, "body": 1.0}
+TAG_FILTER = re.compile(r"(?:^|\s)tag:(\S+)", re.IGNORECASE)
+
+
+def _schema() -> Schema:
+    analyzer: Analyzer = WordTokenizer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=analyzer),
+        symptoms=TEXT(analyzer=analyzer),
+        tags=KEYWORD(lowercase=True, scorable=True, stored=True),
+        body=TEXT(analyzer=analyzer),
+        ident=KEYWORD(lowercase=True, scorable=True),
+        title_en=STORED(),
+        title_zh=STORED(),
+        text=STORED(),
+        updated=ID(stored=True, sortable=True),
+    )
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One case found by a query, with why it was found."""
+
+    id: str
+    title: str
+    title_zh: str
+    tags: tuple[str, ...]
+    score: float
+    snippet: str
+    """Body text around the best match, matched words wrapped in ``**``."""
+    updated: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the hit as the CLI's JSON object."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "title_zh": self.title_zh,
+            "score": round(self.score, 4),
+            "tags": list(self.tags),
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query split into what Whoosh matches and what filters it."""
+
+    terms: tuple[str, ...]
+    names: tuple[str, ...]
+    tags: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there is nothing to match, only perhaps tag filters."""
+        return not self.terms and not self.names
+
+
+def parse_query(text: str, tags: Iterable[str] = ()) -> ParsedQuery:
+    """Split a typed query into words, identifiers and ``tag:`` filters."""
+    tag_filters = [t.lower() for t in tags] + [
+        m.lower() for m in TAG_FILTER.findall(text)
+    ]
+    remainder = TAG_FILTER.sub(" ", text)
+    terms = list(dict.fromkeys(term for term, _start, _end in words(remainder)))
+    names = list(dict.fromkeys(identifiers(remainder)))
+    return ParsedQuery(
+        terms=tuple(terms[:MAX_QUERY_TERMS]),
+        names=tuple(names[:MAX_QUERY_TERMS]),
+        tags=tuple(dict.fromkeys(tag_filters)),
+    )
+
+
+def case_fields(case: Case) -> dict[str, Any]:
+    """Return the index fields of one case."""
+    body = plain_text(case.body)
+    return {
+        "id": case.id,
+        "title": f"{case.title}\n{case.title_zh}",
+        "symptoms": "\n".join(case.symptoms),
+        "tags": " ".join(case.tags),
+        "body": f"{case.environment}\n{body}",
+        "ident": " ".join(
+            identifiers(f"{case.title} {' '.join(case.symptoms)} {case.body}")
+        ),
+        "title_en": case.title,
+        "title_zh": case.title_zh,
+        "text": body,
+        "updated": case.updated.isoformat(),
+    }
+
+
+class SearchIndex:
+    """A Whoosh index folder kept equal to a set of cases.
+
+    The folder also holds a small state file naming each indexed case and its
+    file's hash; an index whose state is missing, unreadable or of another
+    schema is rebuilt from the cases, never repaired.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._index: Any = None
+
+    def update(
+        self, cases: dict[str, tuple[str, Case | None]], load: Any = None
+    ) -> None:
+        """Bring the index in line with ``cases``: id to (file hash, case).
+
+        Args:
+            cases: Every case that should be indexed, with its file's hash. The
+                case may be None when ``load`` can fetch it.
+            load: Called with a list of ids to get the cases not given.
+        """
+        wanted = {case_id: sha for case_id, (sha, _case) in cases.items()}
+        indexed = self._open_or_reset()
+        stale = [cid for cid, sha in indexed.items() if wanted.get(cid) != sha]
+        missing = [cid for cid, sha in wanted.items() if indexed.get(cid) != sha]
+        if not stale and not missing:
+            return
+
+        fetched = load(missing) if load is not None else {}
+        writer = self._index.writer()
+        try:
+            for case_id in stale:
+                writer.delete_by_term("id", case_id)
+            for case_id in missing:
+                case = cases[case_id][1] or fetched[case_id]
+                writer.add_document(**case_fields(case))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        self._write_state(wanted)
+        log.info("search index updated: %d removed, %d added", len(stale), len(missing))
+
+    def search(self, query: ParsedQuery, limit: int = 20) -> list[SearchHit]:
+        """Return the best-matching cases for a non-empty query, best first."""
+        if self._index is None:
+            self._open_or_reset()
+        with self._index.searcher() as searcher:
+            whoosh_query = self._build(query, searcher)
+            tag_filter = (
+                And([Term("tags", tag) for tag in query.tags]) if query.tags else None
+            )
+            results = searcher.search(whoosh_query, limit=limit, filter=tag_filter)
+            highlighter = _highlighter(query, whoosh_query)
+            return [
+                _hit(hit, float(hit.score or 0.0), snippet(hit["text"], highlighter))
+                for hit in results
+            ]
+
+    def recent(
+        self, tags: Iterable[str] = (), limit: int | None = None
+    ) -> list[SearchHit]:
+        """Return cases newest first by their ``updated`` date, optionally by tag."""
+        if self._index is None:
+            self._open_or_reset()
+        tag_filter = And([Term("tags", tag) for tag in tags]) if tags else None
+        with self._index.searcher() as searcher:
+            results = searcher.search(
+                Every(),
+                limit=limit,
+                filter=tag_filter,
+                sortedby="updated",
+                reverse=True,
+            )
+            return [_hit(hit, 0.0, snippet(hit["text"], None)) for hit in results]
+
+    def _build(self, query: ParsedQuery, searcher: Searcher) -> Query:
+        """OR every term over every field, with a bonus for matching more terms."""
+        reader = searcher.reader()
+        clauses: list[Query] = []
+        for term in query.terms:
+            clauses.extend(
+                Term(f, term, boost=FIELD_BOOSTS[f])
+                for f in ("title", "symptoms", "body")
+            )
+            clauses.append(Term("tags", term, boost=FIELD_BOOSTS["tags"]))
+            clauses.extend(_typo_variants(reader, term))
+        clauses.extend(Term("ident", name, boost=3.0) for name in query.names)
+        return Or(clauses, scale=0.9)
+
+    def _open_or_reset(self) -> dict[str, str]:
+        """Open the index, or create it empty; return what it holds."""
+        state = self._read_state()
+        if state is not None:
+            try:
+                self._index = whoosh_index.open_dir(str(self.folder))
+                return state
+            except Exception as exc:  # Whoosh raises many types for a damaged folder.
+                log.warning(
+                    "search index at %s is unreadable (%s); rebuilding",
+                    self.folder,
+                    exc,
+                )
+        else:
+            log.info(
+                "search index at %s is missing or outdated; rebuilding", self.folder
+            )
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
+        self._index = whoosh_index.create_in(str(self.folder), _schema())
+        self._write_state({})
+        return {}
+
+    def _read_state(self) -> dict[str, str] | None:
+        try:
+            state = json.loads((self.folder / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
+            return None
+        docs = state.get("docs")
+        return docs if isinstance(docs, dict) else None
+
+    def _write_state(self, docs: dict[str, str]) -> None:
+        path = self.folder / STATE_FILE
+        partial = path.with_suffix(".tmp")
+        partial.write_text(
+            json.dumps({"schema": SCHEMA_VERSION, "docs": docs}), encoding="utf-8"
+        )
+        partial.replace(path)
+
+
+def _hit(hit: Any, score: float, text: str) -> SearchHit:
+    return SearchHit(
+        id=hit["id"],
+        title=hit["title_en"],
+        title_zh=hit["title_zh"],
+        tags=tuple(hit["tags"].split()),
+        score=score,
+        snippet=text,
+        updated=hit["updated"],
+    )
+
+
+def _typo_variants(reader: Any, term: str) -> list[Query]:
+    """Return near spellings of an English word that the index does not hold."""
+    if CJK_WORD.match(term) or term.isdigit() or len(term) < 4:
+        return []
+    if any(reader.doc_frequency(f, term) for f in ("title", "symptoms", "body")):
+        return []
+    max_dist = 1 if len(term) < 8 else 2
+    variants = sorted(set(reader.terms_within("body", term, max_dist, prefix=1)))[:4]
+    variants += [
+        v
+        for v in reader.terms_within("title", term, max_dist, prefix=1)
+        if v not in variants
+    ]
+    return [
+        Term(f, variant, boost=FIELD_BOOSTS[f] * 0.7)
+        for variant in variants[:6]
+        for f in ("title", "symptoms", "body")
+    ]
+
+
+@dataclass(frozen=True)
+class Highlighter:
+    """Finds the words of a text that a query matched, as character spans."""
+
+    pattern: re.Pattern[str]
+    stems: frozenset[str]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Return the merged spans of matched words in ``text``."""
+        found = (
+            m
+            for m in self.pattern.finditer(text)
+            if not m.group(0)[0].isascii()
+            or m.lastgroup == "name"
+            or self._stems_to_term(m.group(0))
+        )
+        return _merged_spans(found)
+
+    def _stems_to_term(self, word: str) -> bool:
+        return normalise_word(word) in self.stems
+
+
+def _highlighter(query: ParsedQuery, whoosh_query: Query) -> Highlighter | None:
+    """Build the highlighter for the query's words, typo variants and names."""
+    chinese: set[str] = set()
+    stems: set[str] = set()
+    for field, term in whoosh_query.iter_all_terms():
+        if field in ("title", "symptoms", "body"):
+            value = term.decode() if isinstance(term, bytes) else str(term)
+            (chinese if CJK_WORD.match(value) else stems).add(value)
+    alternatives = []
+    if query.names:
+        names = sorted(query.names, key=len, reverse=True)
+        alternatives.append("(?P<name>" + "|".join(map(re.escape, names)) + ")")
+    if chinese:
+        alternatives.append(
+            "|".join(map(re.escape, sorted(chinese, key=len, reverse=True)))
+        )
+    if stems:
+        alternatives.append(
+            r"\b(?:" + "|".join(map(re.escape, sorted(stems))) + r")\w*"
+        )
+    if not alternatives:
+        return None
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    return Highlighter(pattern, frozenset(stems))
+
+
+def snippet(
+    text: str, highlighter: Highlighter | None, width: int = SNIPPET_WIDTH
+) -> str:
+    """Cut the part of ``text`` with the most matches and mark them with ``**``."""
+    flat = " ".join(text.split())
+    spans = highlighter.spans(flat) if highlighter is not None else []
+    if not spans:
+        return flat[:width] + ("…" if len(flat) > width else "")
+
+    best_start, best_count = 0, -1
+    for start, _end in spans:
+        begin = max(0, start - width // 5)
+        count = sum(1 for s, e in spans if s >= begin and e <= begin + width)
+        if count > best_count:
+            best_start, best_count = begin, count
+    end = min(len(flat), best_start + width)
+
+    pieces: list[str] = ["…" if best_start > 0 else ""]
+    cursor = best_start
+    for start, stop in spans:
+        if start < best_start or stop > end:
+            continue
+        pieces += [flat[cursor:start], "**", flat[start:stop], "**"]
+        cursor = stop
+    pieces += [flat[cursor:end], "…" if end < len(flat) else ""]
+    return "".join(pieces)
+
+
+def _merged_spans(matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
+    """Join overlapping or touching match spans, so one word is marked once."""
+    merged: list[tuple[int, int]] = []
+    for match in sorted(matches, key=lambda m: m.start()):
+        start, end = match.span()
+        if start == end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

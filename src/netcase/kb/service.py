@@ -1,0 +1,92 @@
+"""The knowledge base as one service: sync the folder, keep the index, answer."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import threading
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Engine
+
+from netcase.config import Paths
+from netcase.errors import CaseNotFoundError
+from netcase.kb.case import Case
+from netcase.kb.catalog import FileProblem, SyncReport, load_cases, sync
+from netcase.kb.search import SearchHit, SearchIndex, parse_query
+from netcase.kb.text import prepare_jieba
+from netcase.store import make_engine
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeBase:
+    """The cases of one folder: catalog, search index and look-ups.
+
+    Nothing touches the disk until :meth:`open`, so a face can build it on
+    its main thread and open it in a worker.
+    """
+
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        key = hashlib.sha256(
+            f"{paths.kb_dir}\0{paths.database_url}".encode()
+        ).hexdigest()[:16]
+        self.index = SearchIndex(paths.index_root / key)
+        self.problems: list[FileProblem] = []
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The catalog's engine, created on first use."""
+        if self._engine is None:
+            self._engine = make_engine(self.paths.database_url)
+        return self._engine
+
+    def open(self) -> SyncReport:
+        """Load jieba, sync the catalog with the folder and update the index."""
+        with self._lock:
+            prepare_jieba(self.paths.home / "jieba")
+            report = sync(self.engine, self.paths.kb_dir)
+            self.index.update(report.active, load=self._load)
+            self.problems = report.problems
+            return report
+
+    def reindex(self) -> SyncReport:
+        """Throw the index away and build it again from the catalog."""
+        with self._lock:
+            if self.index.folder.exists():
+                shutil.rmtree(self.index.folder)
+            self.index = SearchIndex(self.index.folder)
+        return self.open()
+
+    def search(
+        self, text: str, tags: Iterable[str] = (), limit: int = 20
+    ) -> list[SearchHit]:
+        """Rank cases for a typed query; an empty query lists the newest first."""
+        query = parse_query(text, tags)
+        if query.is_empty:
+            return self.index.recent(query.tags, limit)
+        return self.index.search(query, limit)
+
+    def get(self, case_id: str) -> Case:
+        """Return one case by id.
+
+        Raises:
+            CaseNotFoundError: When no usable case has that id.
+        """
+        cases = load_cases(self.engine, self.paths.kb_dir, [case_id])
+        if case_id not in cases:
+            raise CaseNotFoundError(
+                f"No case with the id {case_id!r} in {str(self.paths.kb_dir)!r}; "
+                "`netcase search` lists the ids."
+            )
+        return cases[case_id]
+
+    def _load(self, ids: list[str]) -> dict[str, Case]:
+        # A long id list outgrows SQL's parameter limit; then read them all.
+        return load_cases(
+            self.engine, self.paths.kb_dir, ids if len(ids) <= 500 else None
+        )
