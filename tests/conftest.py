@@ -75,7 +75,9 @@ def allow_network() -> Iterator[Callable[[str], None]]:
     def allow(cidr: str) -> None:
         network = ipaddress.ip_network(cidr, strict=False)
         if network.is_global:
-            raise ForbiddenDestination(f"{cidr!r} is a public network, not a namespace.")
+            raise ForbiddenDestination(
+                f"{cidr!r} is a public network, not a namespace."
+            )
         added.append(network)
         _allowed.append(network)
 
