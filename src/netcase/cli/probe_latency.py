@@ -1,0 +1,24 @@
+"""`netcase probe latency`: options and readable output of the latency probe."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from netcase.cli.probecmd import ProbeCannotRun
+from netcase.site import Site
+
+
+def add_parser(probes: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Declare the probe's options."""
+    probes.add_parser("latency", parents=parents, help="latency probe (not built yet)")
+
+
+def run(args: argparse.Namespace, site: Site) -> Any:
+    """Run the probe from parsed arguments."""
+    raise ProbeCannotRun("The latency probe is not built yet.")
+
+
+def render(result: Any) -> str:
+    """Return the readable table of a result."""
+    return str(result)
