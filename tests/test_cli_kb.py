@@ -1,0 +1,194 @@
+"""The knowledge-base commands, as a script would run them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kbfiles import case_text, copy_repo_kb, write_case
+from netcase.cli import main
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    return copy_repo_kb(tmp_path / "kb")
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("FTP 速度慢", "wifi-roaming-ftp-slowdown"),
+        ("paypal 打不开", "paypal-telecom-uplink"),
+        ("Release file is not valid yet", "docker-apt-clock-skew"),
+        ("tzdata localtime", "docker-tzdata-localtime-mount"),
+    ],
+)
+def test_search_json_ranks_the_expected_case_first(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, query: str, expected: str
+) -> None:
+    hits = run_json(capsys, "search", query, "--json", "--kb", str(kb_dir))
+
+    assert isinstance(hits, list)
+    assert hits[0]["id"] == expected
+    assert set(hits[0]) == {"id", "title", "title_zh", "score", "tags", "snippet"}
+    scores = [hit["score"] for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_tag_and_limit_options(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    hits = run_json(
+        capsys,
+        "search",
+        "slow",
+        "--tag",
+        "wifi",
+        "--limit",
+        "2",
+        "--json",
+        "--kb",
+        str(kb_dir),
+    )
+
+    assert isinstance(hits, list)
+    assert 1 <= len(hits) <= 2
+    assert all("wifi" in hit["tags"] for hit in hits)
+
+
+def test_search_text_output_names_the_case(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    assert main(["search", "paypal", "--kb", str(kb_dir)]) == 0
+
+    assert "paypal-telecom-uplink" in capsys.readouterr().out
+
+
+def test_show_prints_the_case_markdown_and_json(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    assert main(["show", "paypal-telecom-uplink", "--kb", str(kb_dir)]) == 0
+    assert "www.paypalobjects.com" in capsys.readouterr().out
+
+    document = run_json(
+        capsys, "show", "paypal-telecom-uplink", "--json", "--kb", str(kb_dir)
+    )
+    assert isinstance(document, dict)
+    assert document["id"] == "paypal-telecom-uplink"
+    assert document["path"].endswith("paypal-telecom-uplink.md")
+
+
+def test_show_unknown_id_exits_1_with_a_message(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    assert main(["show", "no-such-case", "--kb", str(kb_dir)]) == 1
+
+    assert "No case with the id 'no-such-case'" in capsys.readouterr().err
+
+
+def test_kb_check_is_clean_on_the_repository_cases(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    assert main(["kb", "check", str(kb_dir)]) == 0
+
+    assert capsys.readouterr().out == ""
+
+
+def test_kb_check_prints_one_path_line_message_per_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    write_case(folder, "good-case")
+    (folder / "yaml-case.md").write_text(
+        case_text("yaml-case").replace("tags: [test, lab]", "tags: [x")
+    )
+    (folder / "named-case.md").write_text(case_text("other-id"))
+    (folder / "missing-case.md").write_text(
+        case_text("missing-case").replace("title_zh: 测试用的案例标题\n", "")
+    )
+
+    assert main(["kb", "check", str(folder)]) == 1
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert any(
+        line.startswith(f"{folder / 'yaml-case.md'}:") and "Broken YAML" in line
+        for line in lines
+    )
+    assert f"{folder / 'named-case.md'}:2: The id 'other-id' differs" in "\n".join(
+        lines
+    )
+    assert (
+        f"{folder / 'missing-case.md'}:1: Missing required field 'title_zh'." in lines
+    )
+
+
+def test_search_still_works_and_warns_when_one_file_is_broken(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    (kb_dir / "broken-case.md").write_text("---\nid: [\n---\n")
+
+    hits = run_json(capsys, "search", "paypal", "--json", "--kb", str(kb_dir))
+
+    assert isinstance(hits, list) and hits[0]["id"] == "paypal-telecom-uplink"
+
+
+def test_kb_reindex_reports_the_case_count(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    assert main(["kb", "reindex", "--kb", str(kb_dir)]) == 0
+
+    count = len(list(kb_dir.glob("*.md")))
+    assert f"Reindexed {count} cases" in capsys.readouterr().out
+
+
+def test_missing_kb_folder_exits_2_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["search", "x", "--kb", str(tmp_path / "nowhere")]) == 2
+
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_netcase_kb_environment_variable_selects_the_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "other"
+    folder.mkdir()
+    write_case(folder, "only-case", title="Only case here")
+    monkeypatch.setenv("NETCASE_KB", str(folder))
+
+    hits = run_json(capsys, "search", "", "--json")
+
+    assert [hit["id"] for hit in hits] == ["only-case"]
+
+
+def test_python_dash_m_runs_the_cli(kb_dir: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netcase",
+            "search",
+            "FTP 速度慢",
+            "--json",
+            "--kb",
+            str(kb_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert json.loads(done.stdout)[0]["id"] == "wifi-roaming-ftp-slowdown"
+    assert "Building prefix dict" not in done.stderr
