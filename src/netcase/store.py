@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, event
@@ -37,6 +38,59 @@ class CaseFileRow(SQLModel, table=True):
     """The parsed case (front matter and sections)."""
     problems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     """What is wrong with the file: ``{"line": int, "message": str}`` each."""
+
+
+class SessionRow(SQLModel, table=True):
+    """One diagnosis, written as it goes so that a crash loses nothing measured."""
+
+    __tablename__ = "diagnosis_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started: datetime
+    """When the diagnosis began (time-zone aware)."""
+    finished: datetime | None = None
+    """When it ended; None while it runs or if it was killed."""
+    status: str = "running"
+    """``running``, ``finished`` or ``interrupted``."""
+    site: str = ""
+    """The site profile's name."""
+    case_id: str | None = None
+    """The case whose playbook ran, or None for the standard probes."""
+    symptom: str = ""
+    """What the engineer typed."""
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    """The playbook inputs, as filled in."""
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    """Every finding of every step."""
+    causes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    """The ranked causes with their evidence."""
+    ruled_out: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    """Statements of what was ruled out and why."""
+    actions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    """The action cards, with their status and verification."""
+    notes: str = ""
+    """The engineer's notes."""
+
+
+class StepRow(SQLModel, table=True):
+    """One finished step of a diagnosis, with the probe's raw result."""
+
+    __tablename__ = "session_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="diagnosis_session.id", index=True)
+    position: int
+    """The step's place in the playbook (0-based)."""
+    step_id: str
+    kind: str
+    """``probe`` or ``manual``."""
+    status: str
+    """``done``, ``skipped`` or ``failed``."""
+    started: datetime
+    duration_s: float = 0.0
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    """The probe's JSON result, as ``netcase probe ... --json`` prints it."""
+    error: str = ""
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

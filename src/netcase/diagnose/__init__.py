@@ -1,1 +1,1 @@
-"""diagnose."""
+"""Guided diagnosis: case playbooks, findings to ranked causes, actions, sessions."""

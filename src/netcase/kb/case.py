@@ -69,6 +69,16 @@ class Case:
     """Reserved front-matter fields (playbook, evidence, actions), unchecked."""
     id_line: int = 1
     """The line of the ``id`` key, for pointing at a duplicate."""
+    lines: dict[str, int] = field(default_factory=dict)
+    """File lines of the reserved fields' parts, by path such as ``diagnose[0].probe``."""
+
+    def line_of(self, path: str) -> int:
+        """Return the file line of a front-matter path, or of its nearest parent."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path.rpartition("[")[0] if path.endswith("]") else path.rpartition(".")[0]
+        return 1
 
     def to_document(self) -> dict[str, Any]:
         """Return the case as plain JSON-able values."""
@@ -85,6 +95,7 @@ class Case:
             "sections": dict(self.sections),
             "extra": self.extra,
             "id_line": self.id_line,
+            "lines": self.lines,
         }
 
     @classmethod
@@ -103,6 +114,7 @@ class Case:
             sections=dict(document["sections"]),
             extra=dict(document.get("extra") or {}),
             id_line=int(document.get("id_line", 1)),
+            lines=dict(document.get("lines") or {}),
         )
 
     @property
@@ -174,6 +186,11 @@ def read_case(path: Path, text: str) -> tuple[Case | None, list[Problem]]:
         sections=sections,
         extra={key: meta[key] for key in RESERVED_FIELDS if key in meta},
         id_line=key_lines.get("id", 2),
+        lines={
+            path: line
+            for path, line in key_lines.items()
+            if path.split(".")[0].split("[")[0] in RESERVED_FIELDS
+        },
     )
     return case, []
 
@@ -189,10 +206,22 @@ def _load_front_matter(front_text: str) -> tuple[Any, dict[str, int]]:
     finally:
         loader.dispose()
     key_lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            key_lines[str(key_node.value)] = key_node.start_mark.line + 2
+    _note_lines(node, "", key_lines)
     return value, key_lines
+
+
+def _note_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+    """Record the 1-based file line of every mapping key and list item under ``node``."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = f"{path}.{key_node.value}" if path else str(key_node.value)
+            lines[child] = key_node.start_mark.line + 2
+            _note_lines(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = f"{path}[{index}]"
+            lines[child] = item.start_mark.line + 2
+            _note_lines(item, child, lines)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:

@@ -1,0 +1,402 @@
+"""Run a playbook: probe steps in parallel between manual steps, recorded as they end."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from netcase.diagnose.actions import ActionCard, ActionParamError, render_action
+from netcase.diagnose.playbook import InputSpec, Playbook, Step
+from netcase.diagnose.ranking import RankedCause, rank_causes
+from netcase.diagnose.session import SessionStore, now
+from netcase.diagnose.templates import TemplateError, fill
+from netcase.errors import ConfigError, NetcaseError
+from netcase.kb.case import Case
+from netcase.probes.findings import Finding
+from netcase.probes.registry import PROBES, ProbeSpec
+from netcase.probes.result import ProbeResult
+from netcase.site import Site
+from netcase.store import StepRow
+
+log = logging.getLogger(__name__)
+
+AskManual = Callable[[Step], Awaitable[bool]]
+"""Shows a manual step to a person; returns True when done, False when skipped."""
+
+
+@dataclass
+class StepOutcome:
+    """What one step did."""
+
+    step: Step
+    status: str
+    started: datetime
+    duration_s: float = 0.0
+    result: ProbeResult | None = None
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the step in the CLI's JSON shape."""
+        return {
+            "id": self.step.id,
+            "kind": "manual" if self.step.is_manual else "probe",
+            "probe": self.step.probe,
+            "status": self.status,
+            "duration_s": round(self.duration_s, 4),
+            "result": self.result.to_json() if self.result else None,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Diagnosis:
+    """The outcome of a diagnosis: steps, findings, causes and actions."""
+
+    session_id: int
+    case_id: str | None
+    steps: list[StepOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    causes: list[RankedCause] = field(default_factory=list)
+    ruled_out: list[str] = field(default_factory=list)
+    actions: list[ActionCard] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the diagnosis in the CLI's JSON shape."""
+        return {
+            "session": self.session_id,
+            "case": self.case_id,
+            "steps": [outcome.to_json() for outcome in self.steps],
+            "findings": [finding.to_json() for finding in self.findings],
+            "causes": [cause.to_json() for cause in self.causes],
+            "ruled_out": self.ruled_out,
+            "actions": [card.to_json() for card in self.actions],
+        }
+
+
+@dataclass
+class StepEvent:
+    """A step started, reported progress, or ended; for live screens."""
+
+    step: Step
+    kind: str
+    """``started``, ``progress`` or ``finished``."""
+    payload: Any = None
+
+
+Listener = Callable[[StepEvent], None]
+
+
+def resolve_inputs(
+    playbook: Playbook, given: Mapping[str, str]
+) -> dict[str, str | None]:
+    """Combine given values with defaults, checking each against its kind.
+
+    Raises:
+        ConfigError: For an unknown name or a value of the wrong kind.
+    """
+    unknown = sorted(set(given) - set(playbook.inputs))
+    if unknown:
+        known = ", ".join(playbook.inputs) or "none"
+        raise ConfigError(
+            f"The case {playbook.case_id!r} has no input {unknown[0]!r}; its inputs: {known}."
+        )
+    values: dict[str, str | None] = {}
+    for name, spec in playbook.inputs.items():
+        value = given.get(name, spec.default)
+        values[name] = None if value is None else _checked(spec, str(value))
+    return values
+
+
+def _checked(spec: InputSpec, value: str) -> str:
+    value = value.strip()
+    try:
+        if spec.kind == "ip":
+            return str(ipaddress.ip_address(value))
+        if spec.kind == "int":
+            return str(int(value))
+    except ValueError as exc:
+        raise ConfigError(
+            f"The input {spec.name} must be {'an IP address' if spec.kind == 'ip' else 'a whole number'}, not {value!r}."
+        ) from exc
+    if spec.kind in ("name", "url") and (
+        not value or any(ch.isspace() for ch in value)
+    ):
+        raise ConfigError(
+            f"The input {spec.name} must be a {spec.kind} without spaces, not {value!r}."
+        )
+    return value
+
+
+class DiagnosisEngine:
+    """Runs playbooks against a site and ranks the knowledge base's cases."""
+
+    def __init__(
+        self,
+        site: Site,
+        cases: Mapping[str, Case],
+        playbooks: Mapping[str, Playbook],
+        sessions: SessionStore,
+        probes: Mapping[str, ProbeSpec] = PROBES,
+    ) -> None:
+        self.site = site
+        self.cases = cases
+        self.playbooks = playbooks
+        self.sessions = sessions
+        self.probes = probes
+
+    async def run(
+        self,
+        playbook: Playbook,
+        inputs: Mapping[str, str | None],
+        ask: AskManual,
+        symptom: str = "",
+        symptom_scores: Mapping[str, float] | None = None,
+        listener: Listener | None = None,
+    ) -> Diagnosis:
+        """Run every step, then rank causes and propose actions.
+
+        Each step is saved when it ends; a cancelled run is marked interrupted
+        and keeps what it measured.
+        """
+        case_id = playbook.case_id if playbook.case_id in self.cases else None
+        session_id = self.sessions.start(self.site.name, case_id, symptom, dict(inputs))
+        diagnosis = Diagnosis(session_id, case_id)
+        try:
+            await self._run_steps(
+                playbook, inputs, ask, diagnosis, listener or (lambda event: None)
+            )
+        except BaseException:
+            self.sessions.interrupt(session_id)
+            raise
+
+        self._conclude(playbook, inputs, diagnosis, symptom_scores or {})
+        self.sessions.finish(
+            session_id,
+            [f.to_json() for f in diagnosis.findings],
+            [c.to_json() for c in diagnosis.causes],
+            diagnosis.ruled_out,
+            [a.to_json() for a in diagnosis.actions],
+        )
+        return diagnosis
+
+    async def _run_steps(
+        self,
+        playbook: Playbook,
+        inputs: Mapping[str, str | None],
+        ask: AskManual,
+        diagnosis: Diagnosis,
+        listener: Listener,
+    ) -> None:
+        for stage in _stages(playbook.steps):
+            if stage[0].is_manual:
+                outcome = await self._manual(stage[0], ask, listener)
+                self._record(diagnosis, playbook, outcome)
+                continue
+            tasks = [
+                asyncio.create_task(self._probe(step, inputs, listener))
+                for step in stage
+            ]
+            try:
+                for finished in asyncio.as_completed(tasks):
+                    self._record(diagnosis, playbook, await finished)
+            finally:
+                for task in tasks:
+                    task.cancel()
+
+    async def _manual(
+        self, step: Step, ask: AskManual, listener: Listener
+    ) -> StepOutcome:
+        started, clock = now(), time.perf_counter()
+        listener(StepEvent(step, "started"))
+        done = await ask(step)
+        outcome = StepOutcome(
+            step, "done" if done else "skipped", started, time.perf_counter() - clock
+        )
+        listener(StepEvent(step, "finished", outcome))
+        return outcome
+
+    async def _probe(
+        self, step: Step, inputs: Mapping[str, str | None], listener: Listener
+    ) -> StepOutcome:
+        started, clock = now(), time.perf_counter()
+        listener(StepEvent(step, "started"))
+        spec = self.probes[step.probe or ""]
+        try:
+            params = fill(step.params, _context(inputs, self.site, []))
+            result = await spec.run(
+                params,
+                self.site,
+                lambda payload: listener(StepEvent(step, "progress", payload)),
+            )
+            outcome = StepOutcome(
+                step, "done", started, time.perf_counter() - clock, result
+            )
+        except NetcaseError as exc:
+            outcome = StepOutcome(
+                step, "failed", started, time.perf_counter() - clock, error=exc.message
+            )
+        except (OSError, ValueError) as exc:
+            outcome = StepOutcome(
+                step, "failed", started, time.perf_counter() - clock, error=str(exc)
+            )
+        log.info(
+            "step %s (%s): %s in %.2f s",
+            step.id,
+            step.probe,
+            outcome.status,
+            outcome.duration_s,
+        )
+        listener(StepEvent(step, "finished", outcome))
+        return outcome
+
+    def _record(
+        self, diagnosis: Diagnosis, playbook: Playbook, outcome: StepOutcome
+    ) -> None:
+        """Keep a finished step: compare a re-test with its original, then save."""
+        if outcome.result is not None and outcome.step.retest_of:
+            before = next(
+                (o for o in diagnosis.steps if o.step.id == outcome.step.retest_of),
+                None,
+            )
+            spec = self.probes[outcome.step.probe or ""]
+            if (
+                before is not None
+                and before.result is not None
+                and spec.compare is not None
+            ):
+                outcome.result.findings.extend(
+                    spec.compare(before.result, outcome.result, self.site)
+                )
+        diagnosis.steps.append(outcome)
+        if outcome.result is not None:
+            diagnosis.findings.extend(outcome.result.findings)
+        self.sessions.record_step(
+            diagnosis.session_id,
+            StepRow(
+                session_id=diagnosis.session_id,
+                position=playbook.steps.index(outcome.step),
+                step_id=outcome.step.id,
+                kind="manual" if outcome.step.is_manual else "probe",
+                status=outcome.status,
+                started=outcome.started,
+                duration_s=outcome.duration_s,
+                result=outcome.result.to_json() if outcome.result else None,
+                error=outcome.error,
+            ),
+        )
+
+    def _conclude(
+        self,
+        playbook: Playbook,
+        inputs: Mapping[str, str | None],
+        diagnosis: Diagnosis,
+        symptom_scores: Mapping[str, float],
+    ) -> None:
+        diagnosis.causes, diagnosis.ruled_out = rank_causes(
+            self.cases,
+            self.playbooks,
+            diagnosis.findings,
+            symptom_scores,
+            diagnosis.case_id,
+        )
+        codes = {f.code for f in diagnosis.findings}
+        for cause in diagnosis.causes:
+            if cause.ruled_out or not (
+                cause.evidence_score > 0 or cause.case_id == diagnosis.case_id
+            ):
+                continue
+            case_playbook = self.playbooks.get(cause.case_id)
+            if case_playbook is None:
+                continue
+            case_inputs = (
+                inputs
+                if case_playbook is playbook
+                else resolve_inputs(case_playbook, {})
+            )
+            diagnosis.actions.extend(
+                self._cards(case_playbook, case_inputs, diagnosis, codes)
+            )
+
+    def _cards(
+        self,
+        playbook: Playbook,
+        inputs: Mapping[str, str | None],
+        diagnosis: Diagnosis,
+        codes: set[str],
+    ) -> list[ActionCard]:
+        cards: list[ActionCard] = []
+        context = _context(inputs, self.site, diagnosis.findings)
+        for spec in playbook.actions:
+            if not spec.holds(codes) or any(
+                card.id == spec.id for card in diagnosis.actions
+            ):
+                continue
+            evidence = [f for f in diagnosis.findings if f.code in spec.all_of]
+            try:
+                params = fill(spec.params, context)
+                rendered = render_action(spec.kind, params, self.site)
+            except (TemplateError, ActionParamError) as exc:
+                log.warning(
+                    "action %s of %s not proposed: %s",
+                    spec.id,
+                    playbook.case_id,
+                    exc.message,
+                )
+                continue
+            cards.append(
+                ActionCard(
+                    id=spec.id,
+                    kind=spec.kind,
+                    case_id=playbook.case_id,
+                    summary=str(fill(spec.text, context)),
+                    summary_zh=str(fill(spec.text_zh, context)),
+                    reason="; ".join(dict.fromkeys(f.summary for f in evidence)),
+                    params=params,
+                    snippets=rendered.snippets,
+                    notice=rendered.notice,
+                    scope=rendered.scope,
+                    risk=rendered.risk,
+                    rollback=rendered.rollback,
+                    verify=_verifying_steps(diagnosis, spec.all_of),
+                )
+            )
+        return cards
+
+
+def _stages(steps: tuple[Step, ...]) -> list[list[Step]]:
+    """Group consecutive probe steps; each manual step is a stage of its own."""
+    stages: list[list[Step]] = []
+    for step in steps:
+        if step.is_manual or not stages or stages[-1][0].is_manual:
+            stages.append([step])
+        else:
+            stages[-1].append(step)
+    return stages
+
+
+def _context(
+    inputs: Mapping[str, str | None], site: Site, findings: list[Finding]
+) -> dict[str, Any]:
+    """Values ``{name}`` may look up: inputs, site values, findings' data."""
+    context: dict[str, Any] = {"site.name": site.name, "site.router": site.router}
+    for finding in reversed(findings):
+        context.update(
+            {f"{finding.code}.{key}": value for key, value in finding.data.items()}
+        )
+    context.update({name: value for name, value in inputs.items() if value is not None})
+    return context
+
+
+def _verifying_steps(diagnosis: Diagnosis, codes: tuple[str, ...]) -> list[str]:
+    """Return the probe steps whose findings an action relies on."""
+    return [
+        outcome.step.id
+        for outcome in diagnosis.steps
+        if outcome.result is not None and outcome.result.codes() & set(codes)
+    ]
