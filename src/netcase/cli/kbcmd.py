@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from netcase.config import resolve_kb_dir, resolve_paths
+from netcase.diagnose.checks import load_playbooks
 from netcase.kb.catalog import check_folder
 from netcase.kb.search import SearchHit
 from netcase.kb.service import KnowledgeBase
@@ -115,6 +116,8 @@ def _kb_check(folder: Path) -> int:
         print(f"netcase: {str(folder)!r} is not a folder.", file=sys.stderr)
         return EXIT_USAGE
     cases, problems = check_folder(folder)
+    _playbooks, playbook_problems = load_playbooks(cases)
+    problems += playbook_problems
     for problem in problems:
         print(problem)
     summary = f"{len(cases)} cases ok, {len(problems)} problems in {folder}."

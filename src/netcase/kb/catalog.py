@@ -56,9 +56,13 @@ def case_files(kb_dir: Path) -> list[Path]:
     )
 
 
-def check_folder(kb_dir: Path) -> tuple[list[Case], list[FileProblem]]:
-    """Read every case file of a folder without the catalog, as ``kb check`` does."""
-    cases: list[Case] = []
+def check_folder(kb_dir: Path) -> tuple[list[tuple[Path, Case]], list[FileProblem]]:
+    """Read every case file of a folder without the catalog, as ``kb check`` does.
+
+    Returns:
+        Each usable case with its file, and every problem found.
+    """
+    cases: list[tuple[Path, Case]] = []
     problems: list[FileProblem] = []
     owners: dict[str, Path] = {}
     for path in case_files(kb_dir):
@@ -70,7 +74,7 @@ def check_folder(kb_dir: Path) -> tuple[list[Case], list[FileProblem]]:
             problems.append(_duplicate(path, case, owners[case.id]))
             continue
         owners[case.id] = path
-        cases.append(case)
+        cases.append((path, case))
     return cases, problems
 
 

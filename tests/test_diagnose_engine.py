@@ -1,0 +1,265 @@
+"""The diagnosis engine with stand-in probes: stages, re-tests, ranking, actions, sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kbfiles import case_text
+from netcase.diagnose.actions import ACTION_KINDS
+from netcase.diagnose.engine import DiagnosisEngine, resolve_inputs
+from netcase.diagnose.playbook import Playbook, Step, load_playbook
+from netcase.diagnose.session import SessionStore
+from netcase.errors import ConfigError
+from netcase.kb.case import Case, read_case
+from netcase.probes.findings import Finding, Severity
+from netcase.probes.registry import ProbeSpec
+from netcase.probes.result import ProbeResult
+from netcase.site import Site, Uplink
+from netcase.store import make_engine
+
+PLAYBOOK = """\
+inputs:
+  domain: {default: www.example.test, prompt: Domain, prompt_zh: 域名, kind: name}
+  user_ip: {prompt: User IP, prompt_zh: 用户 IP, kind: ip}
+diagnose:
+  - {id: names, probe: fake_dns, params: {name: "{domain}"}}
+  - {id: lines, probe: fake_lines, params: {target: "{domain}"}}
+  - {id: ask, manual: Reconnect Wi-Fi, manual_zh: 重连 Wi-Fi}
+  - {id: lines-again, probe: fake_lines, params: {target: "{domain}"}, retest_of: lines}
+evidence:
+  supports: {uplink.loss: 3, uplink.best: 1}
+  rules_out: [dns.split_horizon]
+  cause: The ISP line
+  cause_zh: 运营商线路
+actions:
+  - id: move-user
+    kind: switch_line
+    when: {all_of: [uplink.loss, uplink.best], none_of: [uplink.all_degraded]}
+    params: {user_ip: "{user_ip}", to_uplink: "{uplink.best.uplink}"}
+    text: Move {user_ip} to {uplink.best.uplink}
+    text_zh: 把 {user_ip} 切到 {uplink.best.uplink}
+"""
+
+
+def make_case(case_id: str, front: str) -> Case:
+    text = case_text(case_id).replace("created:", front + "created:", 1)
+    case, problems = read_case(Path(f"{case_id}.md"), text)
+    assert problems == [], problems
+    assert case is not None
+    return case
+
+
+def finding(code: str, summary: str, **data: Any) -> Finding:
+    return Finding(code, Severity.WARNING, summary, data)
+
+
+class FakeProbes:
+    """Probes that answer with chosen findings and note how they were called."""
+
+    def __init__(self, dns_codes: list[Finding], line_codes: list[Finding]) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.running = 0
+        self.most_running = 0
+        self.dns_codes, self.line_codes = dns_codes, line_codes
+
+    def spec(self, name: str, findings: list[Finding]) -> ProbeSpec:
+        async def run(params: dict[str, Any], site: Site, progress: Any) -> ProbeResult:
+            self.calls.append((name, params))
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            self.running -= 1
+            return ProbeResult(name, datetime.now(UTC), 0.0, params, {}, list(findings))
+
+        def compare(
+            before: ProbeResult, after: ProbeResult, site: Site
+        ) -> list[Finding]:
+            return [finding("throughput.unchanged", "compared")]
+
+        return ProbeSpec(name, frozenset({"name", "target"}), run, compare)
+
+    @property
+    def specs(self) -> dict[str, ProbeSpec]:
+        return {
+            "fake_dns": self.spec("fake_dns", self.dns_codes),
+            "fake_lines": self.spec("fake_lines", self.line_codes),
+        }
+
+
+LOSSY_LINES = [
+    finding("uplink.loss", "telecom: 30% loss, median 310 ms", uplink="telecom"),
+    finding("uplink.best", "unicom: 0% loss, median 42 ms", uplink="unicom"),
+]
+SITE = Site(
+    name="lab",
+    uplinks=(
+        Uplink("telecom", "Telecom"),
+        Uplink("unicom", "Unicom", interface="wan2"),
+    ),
+    router="linux",
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SessionStore:
+    return SessionStore(make_engine(f"sqlite:///{tmp_path / 'sessions.db'}"))
+
+
+def build(fakes: FakeProbes, store: SessionStore) -> tuple[DiagnosisEngine, Playbook]:
+    case = make_case("line-case", PLAYBOOK)
+    playbook, problems = load_playbook(
+        case,
+        {name: spec.params for name, spec in fakes.specs.items()},
+        frozenset(ACTION_KINDS),
+    )
+    assert problems == []
+    other = make_case("dns-case", "evidence: {supports: {dns.split_horizon: 4}}\n")
+    other_book, _ = load_playbook(other, {}, frozenset(ACTION_KINDS))
+    cases = {case.id: case, other.id: other}
+    engine = DiagnosisEngine(
+        SITE, cases, {case.id: playbook, other.id: other_book}, store, fakes.specs
+    )
+    return engine, playbook
+
+
+async def always_done(step: Step) -> bool:
+    return True
+
+
+async def test_probe_steps_between_manual_steps_run_together(
+    store: SessionStore,
+) -> None:
+    fakes = FakeProbes([finding("dns.consistent", "agree")], LOSSY_LINES)
+    engine, playbook = build(fakes, store)
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), always_done
+    )
+
+    assert fakes.most_running == 2
+    assert [o.step.id for o in result.steps][2:] == ["ask", "lines-again"]
+    assert fakes.calls[0][1] in (
+        {"name": "www.example.test"},
+        {"target": "www.example.test"},
+    )
+
+
+async def test_lossy_line_proposes_switch_line_to_the_best_uplink_with_numbers(
+    store: SessionStore,
+) -> None:
+    fakes = FakeProbes([finding("dns.consistent", "agree")], LOSSY_LINES)
+    engine, playbook = build(fakes, store)
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), always_done
+    )
+
+    assert result.causes[0].case_id == "line-case"
+    card = result.actions[0]
+    assert card.kind == "switch_line"
+    assert card.params["to_uplink"] == "unicom"
+    assert "30% loss" in card.reason and "0% loss" in card.reason
+    assert "ip rule add from 10.0.3.27/32 lookup wan_unicom" in card.snippets["linux"]
+    assert "Unicom" in card.notice["en"] and "Unicom" in card.notice["zh"]
+    assert card.verify == ["lines", "lines-again"]
+
+
+async def test_split_horizon_rules_the_line_case_out_and_names_why(
+    store: SessionStore,
+) -> None:
+    fakes = FakeProbes(
+        [finding("dns.split_horizon", "internal 10.1.1.1, external 203.0.113.5")],
+        LOSSY_LINES,
+    )
+    engine, playbook = build(fakes, store)
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), always_done
+    )
+
+    assert result.causes[0].case_id == "dns-case"
+    assert result.causes[-1].case_id == "line-case" and result.causes[-1].ruled_out
+    assert result.ruled_out == [
+        "The ISP line is not the cause: internal 10.1.1.1, external 203.0.113.5"
+    ]
+    assert all(card.kind != "switch_line" for card in result.actions)
+
+
+async def test_retest_step_is_compared_with_the_step_it_repeats(
+    store: SessionStore,
+) -> None:
+    engine, playbook = build(FakeProbes([], LOSSY_LINES), store)
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), always_done
+    )
+
+    retest = next(o for o in result.steps if o.step.id == "lines-again")
+    assert retest.result is not None
+    assert "throughput.unchanged" in retest.result.codes()
+
+
+async def test_every_step_is_in_the_session_as_it_ends(store: SessionStore) -> None:
+    engine, playbook = build(FakeProbes([], LOSSY_LINES), store)
+    seen: list[int] = []
+
+    async def ask(step: Step) -> bool:
+        session = store.history(1)[0]
+        assert session.id is not None
+        seen.append(len(store.load(session.id)[1]))
+        return False
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), ask
+    )
+
+    assert seen == [2]
+    row, steps = store.load(result.session_id)
+    assert row.status == "finished"
+    assert [s.status for s in steps] == ["done", "done", "skipped", "done"]
+    assert steps[0].result is not None and steps[0].result["probe"] in (
+        "fake_dns",
+        "fake_lines",
+    )
+
+
+async def test_cancelled_diagnosis_keeps_measured_steps_and_is_marked_interrupted(
+    store: SessionStore,
+) -> None:
+    engine, playbook = build(FakeProbes([], LOSSY_LINES), store)
+
+    async def never(step: Step) -> bool:
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await engine.run(
+            playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), never
+        )
+
+    row = store.history(1)[0]
+    assert row.id is not None
+    assert row.status == "interrupted"
+    assert len(store.load(row.id)[1]) == 2
+    assert {f["code"] for f in row.findings} == {"uplink.loss", "uplink.best"}
+
+
+def test_bad_input_value_is_refused_naming_it() -> None:
+    case = make_case("line-case", PLAYBOOK)
+    playbook, _ = load_playbook(
+        case,
+        {"fake_dns": frozenset({"name"}), "fake_lines": frozenset({"target"})},
+        frozenset(ACTION_KINDS),
+    )
+
+    with pytest.raises(
+        ConfigError, match="user_ip must be an IP address, not '10.0.0.999'"
+    ):
+        resolve_inputs(playbook, {"user_ip": "10.0.0.999"})
+    with pytest.raises(ConfigError, match="has no input 'colour'"):
+        resolve_inputs(playbook, {"colour": "red"})

@@ -1,0 +1,141 @@
+"""Reading and checking playbooks in case files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kbfiles import case_text
+
+from netcase.cli import main
+from netcase.diagnose.actions import ACTION_KINDS
+from netcase.diagnose.playbook import load_playbook
+from netcase.kb.case import read_case
+
+PROBES = {
+    "dns": frozenset({"names", "timeout"}),
+    "latency": frozenset({"target", "count"}),
+}
+KINDS = frozenset(ACTION_KINDS)
+
+GOOD = """\
+inputs:
+  domain:
+    default: www.example.test
+    prompt: Domain
+    prompt_zh: 域名
+diagnose:
+  - id: names
+    probe: dns
+    params:
+      names: ["{domain}"]
+  - id: reconnect
+    manual: Reconnect
+    manual_zh: 重连
+evidence:
+  supports:
+    dns.split_horizon: 2
+  rules_out: [dns.consistent]
+actions:
+  - id: escalate
+    kind: escalate_to_isp
+    when:
+      all_of: [uplink.all_degraded]
+    params:
+      target: "{domain}"
+      uplink: "{uplink.best.uplink}"
+    text: Escalate
+    text_zh: 报障
+"""
+
+
+def problems(front: str) -> list[tuple[int, str]]:
+    text = case_text("sample-case").replace("created:", front + "created:", 1)
+    case, found = read_case(Path("sample-case.md"), text)
+    assert found == [] and case is not None
+    _playbook, issues = load_playbook(case, PROBES, KINDS)
+    return [(p.line, p.message) for p in issues]
+
+
+def test_good_playbook_has_no_problems() -> None:
+    text = case_text("sample-case").replace("created:", GOOD + "created:", 1)
+    case, _ = read_case(Path("sample-case.md"), text)
+    assert case is not None
+
+    playbook, issues = load_playbook(case, PROBES, KINDS)
+
+    assert issues == []
+    assert [s.id for s in playbook.steps] == ["names", "reconnect"]
+    assert playbook.steps[1].is_manual
+    assert playbook.evidence.supports == {"dns.split_horizon": 2.0}
+    assert playbook.actions[0].holds({"uplink.all_degraded"})
+    assert not playbook.actions[0].holds(set())
+
+
+def test_unknown_probe_is_reported_on_its_line() -> None:
+    found = problems(GOOD.replace("probe: dns", "probe: dig"))
+
+    assert found == [
+        (12, "Unknown probe 'dig' in step 'names'; known probes: dns, latency.")
+    ]
+
+
+def test_unknown_parameter_of_a_probe_is_reported() -> None:
+    found = problems(GOOD.replace("names: [", "hosts: ["))
+
+    assert len(found) == 1 and "takes no parameter 'hosts'" in found[0][1]
+
+
+def test_unknown_finding_code_is_reported_on_its_line() -> None:
+    found = problems(GOOD.replace("dns.split_horizon: 2", "dns.splithorizon: 2"))
+
+    assert found == [
+        (
+            20,
+            "Unknown finding code 'dns.splithorizon'; see `netcase findings` for the list.",
+        )
+    ]
+
+
+def test_unknown_input_in_a_lookup_is_reported() -> None:
+    found = problems(GOOD.replace('names: ["{domain}"]', 'names: ["{domian}"]'))
+
+    assert len(found) == 1 and "Unknown look-up {domian}" in found[0][1]
+
+
+def test_unknown_action_kind_is_reported() -> None:
+    found = problems(GOOD.replace("kind: escalate_to_isp", "kind: reboot_router"))
+
+    assert len(found) == 1 and "Unknown action kind 'reboot_router'" in found[0][1]
+
+
+def test_retest_must_name_an_earlier_probe_step() -> None:
+    front = GOOD.replace(
+        "    manual_zh: 重连\n",
+        "    manual_zh: 重连\n  - id: again\n    probe: dns\n    retest_of: nowhere\n",
+    )
+
+    assert any(
+        "'retest_of' names 'nowhere'" in message for _line, message in problems(front)
+    )
+
+
+def test_manual_step_needs_both_languages() -> None:
+    found = problems(GOOD.replace("    manual_zh: 重连\n", ""))
+
+    assert any("needs 'manual' and 'manual_zh'" in message for _line, message in found)
+
+
+def test_kb_check_reports_playbook_problems_as_path_line_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    front = GOOD.replace("dns.split_horizon: 2", "dns.nonsense: 2")
+    text = case_text("sample-case").replace("created:", front + "created:", 1)
+    (folder / "sample-case.md").write_text(text, encoding="utf-8")
+
+    assert main(["kb", "check", str(folder)]) == 1
+
+    out = capsys.readouterr().out
+    assert f"{folder / 'sample-case.md'}:25: Unknown finding code 'dns.nonsense'" in out
