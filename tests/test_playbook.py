@@ -76,7 +76,7 @@ def test_unknown_probe_is_reported_on_its_line() -> None:
     found = problems(GOOD.replace("probe: dns", "probe: dig"))
 
     assert found == [
-        (12, "Unknown probe 'dig' in step 'names'; known probes: dns, latency.")
+        (17, "Unknown probe 'dig' in step 'names'; known probes: dns, latency.")
     ]
 
 
