@@ -91,7 +91,7 @@ def test_unknown_finding_code_is_reported_on_its_line() -> None:
 
     assert found == [
         (
-            20,
+            25,
             "Unknown finding code 'dns.splithorizon'; see `netcase findings` for the list.",
         )
     ]
