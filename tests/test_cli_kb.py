@@ -192,3 +192,10 @@ def test_python_dash_m_runs_the_cli(kb_dir: Path) -> None:
 
     assert json.loads(done.stdout)[0]["id"] == "wifi-roaming-ftp-slowdown"
     assert "Building prefix dict" not in done.stderr
+
+
+def test_findings_lists_every_code_with_its_meaning(capsys: pytest.CaptureFixture[str]) -> None:
+    codes = run_json(capsys, "findings", "--json")
+
+    assert isinstance(codes, dict)
+    assert "uplink.best" in codes and codes["dns.split_horizon"]

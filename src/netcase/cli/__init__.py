@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from netcase.cli import kbcmd, probecmd
 from netcase.config import resolve_paths
 from netcase.errors import CaseNotFoundError, NetcaseError
+from netcase.probes.findings import FINDING_CODES
 
 EXIT_PROBLEMS, EXIT_USAGE = 1, 2
 
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     kbcmd.add_parsers(commands, common)
     probecmd.add_parsers(commands, common)
+    findings = commands.add_parser("findings", parents=[common], help="list the finding codes")
+    findings.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -64,4 +68,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_tui(resolve_paths(args.kb))
     if args.command == "probe":
         return probecmd.run(args)
+    if args.command == "findings":
+        return _findings(args.json)
     return kbcmd.run(args)
+
+
+def _findings(as_json: bool) -> int:
+    """Print every finding code with its meaning."""
+    if as_json:
+        print(json.dumps(FINDING_CODES, indent=2))
+        return 0
+    width = max(map(len, FINDING_CODES))
+    for code, meaning in FINDING_CODES.items():
+        print(f"{code:<{width}}  {meaning}")
+    return 0
