@@ -1,0 +1,191 @@
+"""A saved session as a ticket-ready Markdown report, or as a new case file."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netcase.errors import NetcaseError
+from netcase.store import SessionRow, StepRow
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def session_json(row: SessionRow, steps: list[StepRow]) -> dict[str, Any]:
+    """Return a session with its steps as plain JSON values."""
+    return {
+        "session": row.id,
+        "started": row.started.isoformat(),
+        "finished": row.finished.isoformat() if row.finished else None,
+        "status": row.status,
+        "site": row.site,
+        "case": row.case_id,
+        "symptom": row.symptom,
+        "inputs": row.inputs,
+        "steps": [
+            {
+                "id": s.step_id,
+                "kind": s.kind,
+                "status": s.status,
+                "duration_s": round(s.duration_s, 4),
+                "result": s.result,
+                "error": s.error,
+            }
+            for s in steps
+        ],
+        "findings": row.findings,
+        "causes": row.causes,
+        "ruled_out": row.ruled_out,
+        "actions": row.actions,
+        "notes": row.notes,
+    }
+
+
+def markdown_report(
+    row: SessionRow, steps: list[StepRow], router: str = "generic"
+) -> str:
+    """Return the session as Markdown an engineer can paste into a ticket."""
+    lines = [
+        f"# Diagnosis {row.id}: {row.case_id or 'standard probes'}",
+        "",
+        f"- **When:** {row.started:%Y-%m-%d %H:%M} UTC ({row.status})",
+        f"- **Site:** {row.site}",
+        f"- **Symptom:** {row.symptom or '-'}",
+        f"- **Inputs:** {', '.join(f'{k}={v}' for k, v in row.inputs.items()) or '-'}",
+        "",
+        "## Steps",
+        "",
+        "| step | kind | status | seconds | findings |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for step in steps:
+        codes = ", ".join(f["code"] for f in (step.result or {}).get("findings", []))
+        detail = codes or step.error or "-"
+        lines.append(
+            f"| {step.step_id} | {step.kind} | {step.status} | {step.duration_s:.2f} | {detail} |"
+        )
+    lines += ["", "## Findings", ""]
+    lines += [
+        f"- **{f['code']}** ({f['severity']}): {f['summary']}" for f in row.findings
+    ] or ["- none"]
+    lines += ["", "## Likely causes", ""]
+    lines += [_cause_line(rank, cause) for rank, cause in enumerate(row.causes, 1)] or [
+        "- none ranked"
+    ]
+    if row.ruled_out:
+        lines += ["", "## Ruled out", ""] + [
+            f"- {statement}" for statement in row.ruled_out
+        ]
+    lines += ["", "## Actions", ""]
+    for card in row.actions:
+        lines += _action_lines(card, router)
+    if not row.actions:
+        lines.append("- none proposed")
+    if row.notes:
+        lines += ["", "## Notes", "", row.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _cause_line(rank: int, cause: dict[str, Any]) -> str:
+    mark = " (ruled out)" if cause.get("ruled_out") else ""
+    line = f"{rank}. **{cause['case']}**{mark}, score {cause['score']}: {cause.get('title', '')}"
+    details = [f"   - for: {item}" for item in cause.get("for", [])]
+    details += [f"   - against: {item}" for item in cause.get("against", [])]
+    return "\n".join([line, *details])
+
+
+def _action_lines(card: dict[str, Any], router: str) -> list[str]:
+    snippets = card.get("snippets", {})
+    flavour = router if router in snippets else next(iter(snippets), "")
+    lines = [
+        f"### {card['summary']} ({card['kind']}, {card.get('status', 'proposed')})",
+        "",
+        f"- **Why:** {card.get('reason') or '-'}",
+        f"- **Scope:** {card.get('scope', '-')}",
+        f"- **Risk:** {card.get('risk', '-')}",
+        f"- **Roll back:** {card.get('rollback', '-')}",
+        f"- **Verify:** re-run {', '.join(card.get('verify', [])) or 'the diagnosis'}",
+    ]
+    if card.get("verification"):
+        lines.append(f"- **Verification:** {card['verification']}")
+    if flavour:
+        lines += [
+            "",
+            f"```{'shell' if flavour != 'generic' else 'text'}",
+            snippets[flavour],
+            "```",
+        ]
+    notice = card.get("notice", {})
+    if notice:
+        lines += ["", f"> {notice.get('en', '')}", ">", f"> {notice.get('zh', '')}"]
+    return [*lines, ""]
+
+
+def draft_case(
+    row: SessionRow, steps: list[StepRow], kb_dir: Path, today: date | None = None
+) -> Path:
+    """Write a new case file from a session and return its path.
+
+    The draft passes ``netcase kb check``: placeholders are marked for the
+    engineer to replace, and the session's findings become its evidence.
+
+    Raises:
+        NetcaseError: When a case of the same id already exists.
+    """
+    today = today or date.today()
+    case_id = f"incident-{today:%Y%m%d}-session-{row.id}"
+    path = kb_dir / f"{case_id}.md"
+    if path.exists():
+        raise NetcaseError(
+            f"The case file {str(path)!r} already exists; edit it instead.",
+            title="Draft exists",
+        )
+    path.write_text(_draft_text(case_id, row, today), encoding="utf-8")
+    return path
+
+
+def _draft_text(
+    case_id: str, row: SessionRow, steps: list[StepRow], today: date
+) -> str:
+    symptom = row.symptom.strip() or f"Diagnosis {row.id} at {row.site}"
+    english = (
+        symptom if not CJK.search(symptom) else "(describe the symptom in English)"
+    )
+    chinese = symptom if CJK.search(symptom) else "（请补充中文症状描述）"
+    codes = list(dict.fromkeys(f["code"] for f in row.findings))
+    front = {
+        "id": case_id,
+        "title": f"DRAFT: {english}",
+        "title_zh": f"草稿：{chinese}",
+        "tags": sorted({"draft", *(code.split(".")[0] for code in codes)}),
+        "symptoms": [english, chinese],
+        "environment": f"Site {row.site}; drafted from netcase session {row.id}",
+        "created": today,
+        "updated": today,
+        "evidence": {"supports": {code: 1 for code in codes}} if codes else {},
+    }
+    findings = (
+        "\n".join(f"- `{f['code']}`: {f['summary']}" for f in row.findings) or "- none"
+    )
+    applied = [c for c in row.actions if c.get("status") == "applied"]
+    resolution = (
+        "\n".join(f"- {c['summary']}" for c in applied) or "(what fixed it; 处理方法)"
+    )
+    body = (
+        f"## Symptom / 现象\n\n{symptom}\n\n"
+        f"## Analysis / 分析\n\nMeasured in session {row.id}:\n\n{findings}\n\n"
+        "## Root cause / 根因\n\n(to be confirmed; 待确认)\n\n"
+        f"## Resolution / 处理\n\n{resolution}\n"
+    )
+    if not front["evidence"]:
+        del front["evidence"]
+    return (
+        "---\n"
+        + yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+        + "---\n\n"
+        + body
+    )
