@@ -125,9 +125,7 @@ def _action_lines(card: dict[str, Any], router: str) -> list[str]:
     return [*lines, ""]
 
 
-def draft_case(
-    row: SessionRow, steps: list[StepRow], kb_dir: Path, today: date | None = None
-) -> Path:
+def draft_case(row: SessionRow, kb_dir: Path, today: date | None = None) -> Path:
     """Write a new case file from a session and return its path.
 
     The draft passes ``netcase kb check``: placeholders are marked for the
@@ -148,9 +146,7 @@ def draft_case(
     return path
 
 
-def _draft_text(
-    case_id: str, row: SessionRow, steps: list[StepRow], today: date
-) -> str:
+def _draft_text(case_id: str, row: SessionRow, today: date) -> str:
     symptom = row.symptom.strip() or f"Diagnosis {row.id} at {row.site}"
     english = (
         symptom if not CJK.search(symptom) else "(describe the symptom in English)"
