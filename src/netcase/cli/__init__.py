@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from netcase.cli import kbcmd, probecmd
+from netcase.cli import diagcmd, kbcmd, probecmd
 from netcase.config import resolve_paths
 from netcase.errors import CaseNotFoundError, NetcaseError
 from netcase.probes.findings import FINDING_CODES
@@ -39,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     kbcmd.add_parsers(commands, common)
     probecmd.add_parsers(commands, common)
-    findings = commands.add_parser("findings", parents=[common], help="list the finding codes")
+    diagcmd.add_parsers(commands, common)
+    findings = commands.add_parser(
+        "findings", parents=[common], help="list the finding codes"
+    )
     findings.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -70,6 +73,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return probecmd.run(args)
     if args.command == "findings":
         return _findings(args.json)
+    if args.command in ("diagnose", "history", "report", "action") or (
+        args.command == "kb" and args.kb_command == "draft"
+    ):
+        return diagcmd.run(args)
     return kbcmd.run(args)
 
 

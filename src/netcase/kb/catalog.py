@@ -131,17 +131,25 @@ def load_cases(
     engine: Engine, kb_dir: Path, ids: list[str] | None = None
 ) -> dict[str, Case]:
     """Return a folder's cases from the catalog by id; of two files, the first wins."""
+    return {case.id: case for _path, case in load_case_files(engine, kb_dir, ids)}
+
+
+def load_case_files(
+    engine: Engine, kb_dir: Path, ids: list[str] | None = None
+) -> list[tuple[Path, Case]]:
+    """Return a folder's cases with their files, skipping a duplicate id's later file."""
     query = select(CaseFileRow).where(
         CaseFileRow.root == str(kb_dir), col(CaseFileRow.case_id).is_not(None)
     )
     if ids is not None:
         query = query.where(col(CaseFileRow.case_id).in_(ids))
-    cases: dict[str, Case] = {}
+    found: dict[str, tuple[Path, Case]] = {}
     with Session(engine) as session:
         for row in session.exec(query.order_by(col(CaseFileRow.path))):
-            if row.case_id not in cases and row.document is not None:
-                cases[row.case_id or ""] = Case.from_document(row.document)
-    return cases
+            if row.case_id not in found and row.document is not None:
+                case = Case.from_document(row.document)
+                found[case.id] = (kb_dir / row.path, case)
+    return list(found.values())
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -7,13 +7,20 @@ import logging
 import shutil
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from netcase.config import Paths
 from netcase.errors import CaseNotFoundError
 from netcase.kb.case import Case
-from netcase.kb.catalog import FileProblem, SyncReport, load_cases, sync
+from netcase.kb.catalog import (
+    FileProblem,
+    SyncReport,
+    load_case_files,
+    load_cases,
+    sync,
+)
 from netcase.kb.search import SearchHit, SearchIndex, parse_query
 from netcase.kb.text import prepare_jieba
 from netcase.store import make_engine
@@ -84,6 +91,10 @@ class KnowledgeBase:
                 "`netcase search` lists the ids."
             )
         return cases[case_id]
+
+    def case_files(self) -> list[tuple[Path, Case]]:
+        """Return every usable case with its file, from the catalog."""
+        return load_case_files(self.engine, self.paths.kb_dir)
 
     def _load(self, ids: list[str]) -> dict[str, Case]:
         # A long id list outgrows SQL's parameter limit; then read them all.

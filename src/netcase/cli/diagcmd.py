@@ -1,0 +1,259 @@
+"""The diagnosis commands: diagnose, history, report, action, and kb draft."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from netcase.config import resolve_paths
+from netcase.diagnose.engine import Diagnosis, StepEvent
+from netcase.diagnose.playbook import Step
+from netcase.diagnose.report import draft_case, markdown_report, session_json
+from netcase.diagnose.service import DiagnosisService
+from netcase.errors import ConfigError
+from netcase.kb.service import KnowledgeBase
+from netcase.site import load_site
+
+EXIT_OK = 0
+
+
+def add_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Declare the diagnosis commands."""
+    site = argparse.ArgumentParser(add_help=False)
+    site.add_argument(
+        "--site", metavar="FILE", help="site profile (default: $NETCASE_SITE)"
+    )
+
+    diagnose = commands.add_parser(
+        "diagnose", parents=[common, site], help="run a case's playbook and rank causes"
+    )
+    diagnose.add_argument(
+        "--case",
+        metavar="ID",
+        help="the case whose playbook runs (default: the standard probes)",
+    )
+    diagnose.add_argument(
+        "--symptom",
+        default="",
+        metavar="TEXT",
+        help="what the user reports; ranks cases too",
+    )
+    diagnose.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fill a playbook input",
+    )
+    diagnose.add_argument(
+        "--yes",
+        action="store_true",
+        help="answer every manual step 'done' after printing it",
+    )
+    diagnose.add_argument("--json", action="store_true", help="print JSON")
+
+    history = commands.add_parser(
+        "history", parents=[common], help="list past diagnoses"
+    )
+    history.add_argument("--limit", type=int, default=20, metavar="N")
+    history.add_argument("--json", action="store_true", help="print JSON")
+
+    report = commands.add_parser(
+        "report", parents=[common, site], help="print a diagnosis for a ticket"
+    )
+    report.add_argument("session", type=int, metavar="SESSION")
+    report.add_argument("--format", choices=("md", "json"), default="md")
+
+    action = commands.add_parser(
+        "action",
+        parents=[common, site],
+        help="mark an action applied or rejected, or verify it",
+    )
+    action.add_argument("session", type=int, metavar="SESSION")
+    action.add_argument("action_id", metavar="ACTION")
+    action.add_argument("state", choices=("applied", "rejected", "verify"))
+    action.add_argument("--yes", action="store_true", help="answer manual steps 'done'")
+
+
+def add_draft_parser(kb_commands: Any, common: argparse.ArgumentParser) -> None:
+    """Declare ``netcase kb draft SESSION``."""
+    draft = kb_commands.add_parser(
+        "draft", parents=[common], help="write a new case file from a session"
+    )
+    draft.add_argument("session", type=int, metavar="SESSION")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one diagnosis command."""
+    kb = KnowledgeBase(resolve_paths(args.kb))
+    kb.open()
+    service = DiagnosisService(kb, load_site(getattr(args, "site", None)))
+    if args.command == "diagnose":
+        return _diagnose(service, args)
+    if args.command == "history":
+        return _history(service, args.limit, args.json)
+    if args.command == "report":
+        row, steps = service.sessions.load(args.session)
+        if args.format == "json":
+            print(json.dumps(session_json(row, steps), ensure_ascii=False, indent=2))
+        else:
+            print(markdown_report(row, steps, service.site.router), end="")
+        return EXIT_OK
+    if args.command == "action":
+        return _action(service, args)
+    row, _steps = service.sessions.load(args.session)
+    print(
+        f"Wrote {draft_case(row, kb.paths.kb_dir)}; edit it, then run `netcase kb check`."
+    )
+    return EXIT_OK
+
+
+def _diagnose(service: DiagnosisService, args: argparse.Namespace) -> int:
+    given = dict(_key_value(item) for item in args.set)
+    for problem in service.prepare():
+        print(f"netcase: skipped playbook {problem}", file=sys.stderr)
+    ask = _ask_yes if args.yes else _ask_terminal
+    listener = None if args.json else _print_event
+    diagnosis = asyncio.run(
+        service.diagnose(args.case, args.symptom, given, ask, listener)
+    )
+    if args.json:
+        print(json.dumps(diagnosis.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(_diagnosis_text(diagnosis, service.site.router))
+    return EXIT_OK
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set takes KEY=VALUE, not {item!r}.")
+    return key.strip(), value
+
+
+def _manual_text(step: Step) -> str:
+    return f"\n>>> Manual step {step.id}:\n    {step.text}\n    {step.text_zh}\n"
+
+
+async def _ask_yes(step: Step) -> bool:
+    print(_manual_text(step) + "    (--yes: answered done)", file=sys.stderr)
+    return True
+
+
+async def _ask_terminal(step: Step) -> bool:
+    print(
+        _manual_text(step) + "    Press Enter when done, or type s and Enter to skip: ",
+        end="",
+        file=sys.stderr,
+    )
+    line = await asyncio.to_thread(sys.stdin.readline)
+    if not line:
+        print("\n    (no input: skipped)", file=sys.stderr)
+        return False
+    return line.strip().lower() not in ("s", "skip")
+
+
+def _print_event(event: StepEvent) -> None:
+    if event.step.is_manual or event.kind == "progress":
+        return
+    if event.kind == "started":
+        print(f"... {event.step.id} ({event.step.probe})", file=sys.stderr)
+    else:
+        outcome = event.payload
+        detail = f": {outcome.error}" if outcome.error else ""
+        print(
+            f"    {event.step.id}: {outcome.status} in {outcome.duration_s:.2f} s{detail}",
+            file=sys.stderr,
+        )
+
+
+def _diagnosis_text(diagnosis: Diagnosis, router: str) -> str:
+    lines = [
+        f"Session {diagnosis.session_id} ({diagnosis.case_id or 'standard probes'})",
+        "",
+        "Findings:",
+    ]
+    lines += [
+        f"  [{f.severity}] {f.code}: {f.summary}" for f in diagnosis.findings
+    ] or ["  none"]
+    lines += ["", "Likely causes:"]
+    for rank, cause in enumerate(diagnosis.causes, 1):
+        mark = " (ruled out)" if cause.ruled_out else ""
+        lines.append(
+            f"  {rank}. {cause.case_id}{mark}  score {cause.score:.2f}  {cause.title}"
+        )
+        lines += [f"       for: {f.code}: {f.summary}" for f in cause.supports]
+        lines += [f"       against: {f.code}: {f.summary}" for f in cause.against]
+    if diagnosis.ruled_out:
+        lines += ["", "Ruled out:"] + [
+            f"  {statement}" for statement in diagnosis.ruled_out
+        ]
+    lines += ["", "Actions:"]
+    for card in diagnosis.actions:
+        snippet = card.snippets.get(router) or next(iter(card.snippets.values()), "")
+        lines += [
+            f"  [{card.id}] {card.summary}",
+            f"    why: {card.reason}",
+            f"    rollback: {card.rollback}",
+        ]
+        lines += ["    " + line for line in snippet.splitlines()]
+        lines += [
+            f"    notice: {card.notice.get('en', '')}",
+            f"    通知: {card.notice.get('zh', '')}",
+        ]
+    if not diagnosis.actions:
+        lines.append("  none proposed")
+    return "\n".join(lines)
+
+
+def _history(service: DiagnosisService, limit: int, as_json: bool) -> int:
+    rows = service.sessions.history(limit)
+    if as_json:
+        print(
+            json.dumps(
+                [_history_item(row) for row in rows], ensure_ascii=False, indent=2
+            )
+        )
+        return EXIT_OK
+    for row in rows:
+        top = row.causes[0]["case"] if row.causes else "-"
+        print(
+            f"{row.id:>4}  {row.started:%Y-%m-%d %H:%M}  {row.status:<11} {row.case_id or 'standard':<32} top: {top}"
+        )
+    if not rows:
+        print("No diagnosis yet.")
+    return EXIT_OK
+
+
+def _history_item(row: Any) -> dict[str, Any]:
+    return {
+        "session": row.id,
+        "started": row.started.isoformat(),
+        "status": row.status,
+        "site": row.site,
+        "case": row.case_id,
+        "symptom": row.symptom,
+        "top_cause": row.causes[0]["case"] if row.causes else None,
+        "actions": [
+            {"id": a["id"], "status": a.get("status", "proposed")} for a in row.actions
+        ],
+    }
+
+
+def _action(service: DiagnosisService, args: argparse.Namespace) -> int:
+    if args.state == "verify":
+        card = asyncio.run(
+            service.verify(
+                args.session, args.action_id, _ask_yes if args.yes else _ask_terminal
+            )
+        )
+    else:
+        card = service.mark_action(args.session, args.action_id, args.state)
+    print(json.dumps(card, ensure_ascii=False, indent=2))
+    return EXIT_OK

@@ -1,0 +1,148 @@
+"""Diagnosis as one service for both faces: prepare, run, mark, verify, report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from netcase.diagnose.checks import load_playbooks
+from netcase.diagnose.engine import (
+    AskManual,
+    Diagnosis,
+    DiagnosisEngine,
+    Listener,
+    resolve_inputs,
+)
+from netcase.diagnose.playbook import Playbook, Step
+from netcase.diagnose.session import SessionNotFoundError, SessionStore
+from netcase.errors import CaseNotFoundError, ConfigError
+from netcase.kb.catalog import FileProblem
+from netcase.kb.service import KnowledgeBase
+from netcase.probes.registry import PROBES
+from netcase.site import Site
+
+STANDARD = "standard-probes"
+"""The playbook name used when no case is chosen."""
+ACTION_STATES = ("proposed", "applied", "rejected")
+
+
+def standard_playbook(site: Site) -> Playbook:
+    """The probes to run when the engineer has only a symptom."""
+    steps: list[Step] = []
+    if site.targets.dns_names and "dns" in PROBES:
+        steps.append(Step("dns", "dns", {"names": list(site.targets.dns_names)}))
+    if site.targets.latency and "latency" in PROBES:
+        steps.append(Step("latency", "latency", {"target": site.targets.latency}))
+    return Playbook(STANDARD, steps=tuple(steps))
+
+
+class DiagnosisService:
+    """Runs diagnoses over a knowledge base for one site, and keeps their sessions."""
+
+    def __init__(self, kb: KnowledgeBase, site: Site) -> None:
+        self.kb = kb
+        self.site = site
+        self.sessions = SessionStore(kb.engine)
+        self.playbooks: dict[str, Playbook] = {}
+        self.problems: list[FileProblem] = []
+        self._engine: DiagnosisEngine | None = None
+
+    def prepare(self) -> list[FileProblem]:
+        """Read every case's playbook from the catalog (call after ``kb.open()``)."""
+        files = self.kb.case_files()
+        self.playbooks, self.problems = load_playbooks(files)
+        cases = {case.id: case for _path, case in files}
+        self._engine = DiagnosisEngine(self.site, cases, self.playbooks, self.sessions)
+        return self.problems
+
+    @property
+    def engine(self) -> DiagnosisEngine:
+        """The engine, prepared on first use."""
+        if self._engine is None:
+            self.prepare()
+        assert self._engine is not None
+        return self._engine
+
+    def playbook(self, case_id: str | None) -> Playbook:
+        """Return a case's playbook, or the standard probes for None.
+
+        Raises:
+            CaseNotFoundError: When the case is unknown or has no playbook.
+        """
+        if case_id is None:
+            return standard_playbook(self.site)
+        if case_id not in self.engine.cases:
+            raise CaseNotFoundError(
+                f"No case with the id {case_id!r}; `netcase search` lists the ids."
+            )
+        playbook = self.playbooks.get(case_id)
+        if playbook is None:
+            raise CaseNotFoundError(
+                f"The case {case_id!r} has a broken playbook; run `netcase kb check`."
+            )
+        return playbook
+
+    async def diagnose(
+        self,
+        case_id: str | None,
+        symptom: str,
+        given: Mapping[str, str],
+        ask: AskManual,
+        listener: Listener | None = None,
+    ) -> Diagnosis:
+        """Run a case's playbook (or the standard probes) and rank the causes."""
+        playbook = self.playbook(case_id)
+        inputs = resolve_inputs(playbook, given)
+        scores = (
+            {hit.id: hit.score for hit in self.kb.search(symptom, limit=50)}
+            if symptom.strip()
+            else {}
+        )
+        return await self.engine.run(playbook, inputs, ask, symptom, scores, listener)
+
+    def mark_action(
+        self, session_id: int, action_id: str, status: str
+    ) -> dict[str, Any]:
+        """Record that the engineer applied or rejected an action.
+
+        Raises:
+            ConfigError: For a status other than proposed, applied or rejected.
+        """
+        if status not in ACTION_STATES:
+            raise ConfigError(
+                f"An action is {', '.join(ACTION_STATES)}; not {status!r}."
+            )
+        return self.sessions.update_action(session_id, action_id, status=status)
+
+    async def verify(
+        self, session_id: int, action_id: str, ask: AskManual
+    ) -> dict[str, Any]:
+        """Run an applied action's verifying steps again and record the outcome.
+
+        Raises:
+            SessionNotFoundError: When the session, action or its case is gone.
+        """
+        row, _steps = self.sessions.load(session_id)
+        card = next((c for c in row.actions if c["id"] == action_id), None)
+        if card is None:
+            raise SessionNotFoundError(
+                f"Session {session_id} has no action {action_id!r}."
+            )
+        playbook = self.playbook(card["case"])
+        steps = tuple(
+            step for step in playbook.steps if step.id in card.get("verify", [])
+        )
+        check = Playbook(
+            f"{playbook.case_id}", playbook.inputs, steps, playbook.evidence, ()
+        )
+        inputs = {
+            key: value for key, value in row.inputs.items() if key in playbook.inputs
+        }
+        outcome = await self.engine.run(
+            check, inputs, ask, f"verify {action_id} of session {session_id}"
+        )
+        codes = sorted({f.code for f in outcome.findings})
+        verification = {"session": outcome.session_id, "findings": codes}
+        return self.sessions.update_action(
+            session_id, action_id, verification=verification
+        )
