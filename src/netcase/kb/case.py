@@ -77,7 +77,11 @@ class Case:
         while path:
             if path in self.lines:
                 return self.lines[path]
-            path = path.rpartition("[")[0] if path.endswith("]") else path.rpartition(".")[0]
+            path = (
+                path.rpartition("[")[0]
+                if path.endswith("]")
+                else path.rpartition(".")[0]
+            )
         return 1
 
     def to_document(self) -> dict[str, Any]:
