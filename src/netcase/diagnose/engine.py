@@ -337,7 +337,7 @@ class DiagnosisEngine:
                 card.id == spec.id for card in diagnosis.actions
             ):
                 continue
-            evidence = [f for f in diagnosis.findings if f.code in spec.all_of]
+            evidence = [f for f in diagnosis.findings if f.code in spec.evidence_codes]
             try:
                 params = fill(spec.params, context)
                 rendered = render_action(spec.kind, params, self.site)
@@ -363,7 +363,7 @@ class DiagnosisEngine:
                     scope=rendered.scope,
                     risk=rendered.risk,
                     rollback=rendered.rollback,
-                    verify=_verifying_steps(diagnosis, spec.all_of),
+                    verify=_verifying_steps(diagnosis, spec.evidence_codes),
                 )
             )
         return cards
@@ -393,10 +393,10 @@ def _context(
     return context
 
 
-def _verifying_steps(diagnosis: Diagnosis, codes: tuple[str, ...]) -> list[str]:
+def _verifying_steps(diagnosis: Diagnosis, codes: set[str]) -> list[str]:
     """Return the probe steps whose findings an action relies on."""
     return [
         outcome.step.id
         for outcome in diagnosis.steps
-        if outcome.result is not None and outcome.result.codes() & set(codes)
+        if outcome.result is not None and outcome.result.codes() & codes
     ]

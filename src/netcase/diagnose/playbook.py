@@ -66,14 +66,24 @@ class ActionSpec:
     id: str
     kind: str
     all_of: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()
     none_of: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     text_zh: str = ""
 
     def holds(self, codes: set[str]) -> bool:
-        """True when every ``all_of`` code is present and no ``none_of`` code is."""
-        return set(self.all_of) <= codes and not set(self.none_of) & codes
+        """True when all ``all_of``, one of ``any_of`` and none of ``none_of`` are present."""
+        return (
+            set(self.all_of) <= codes
+            and (not self.any_of or bool(set(self.any_of) & codes))
+            and not set(self.none_of) & codes
+        )
+
+    @property
+    def evidence_codes(self) -> set[str]:
+        """The codes whose findings explain why the action is proposed."""
+        return set(self.all_of) | set(self.any_of)
 
 
 @dataclass(frozen=True)
@@ -336,6 +346,7 @@ def _actions(check: _Checker, raw: Any, inputs: set[str]) -> tuple[ActionSpec, .
                 id=str(spec.get("id") or f"{kind}-{index + 1}"),
                 kind=str(kind),
                 all_of=check.codes(when.get("all_of"), f"{path}.when.all_of"),
+                any_of=check.codes(when.get("any_of"), f"{path}.when.any_of"),
                 none_of=check.codes(when.get("none_of"), f"{path}.when.none_of"),
                 params=params,
                 text=text,
