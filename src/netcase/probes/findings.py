@@ -31,6 +31,7 @@ FINDING_CODES: dict[str, str] = {
     "dns.servfail": "A resolver failed to answer the name (SERVFAIL).",
     "dns.timeout": "A resolver did not answer within the timeout.",
     "dns.hijack_suspected": "A resolver gives an address for a random name that cannot exist.",
+    "dns.error": "A resolver refused the query or gave no usable answer (REFUSED, unreachable).",
     # Per-uplink latency and loss
     "uplink.down": "No reply at all through this uplink.",
     "uplink.loss": "Packet loss through this uplink is over the threshold.",
