@@ -33,14 +33,52 @@ class ProbeSpec:
     compare: Compare | None = None
 
 
-PROBES: dict[str, ProbeSpec] = {}
-"""Filled by :func:`register`; the probe modules' adapters call it on import."""
+def _texts(value: Any) -> list[str]:
+    """Accept one text or a list of texts from a playbook parameter."""
+    if value is None:
+        return []
+    return (
+        [str(item) for item in value]
+        if isinstance(value, list | tuple)
+        else [str(value)]
+    )
 
 
-def register(spec: ProbeSpec) -> ProbeSpec:
-    """Add a probe to :data:`PROBES`."""
-    PROBES[spec.name] = spec
-    return spec
+async def _run_dns(
+    params: dict[str, Any], site: Site, progress: Progress | None
+) -> ProbeResult:
+    from netcase.probes.dnscompare import DEFAULT_TIMEOUT_S, RECORD_TYPES, compare_dns
+    from netcase.site import parse_resolver
+
+    internal = (
+        tuple(parse_resolver(a) for a in _texts(params.get("internal")))
+        or site.internal
+    )
+    external = (
+        tuple(parse_resolver(a) for a in _texts(params.get("external")))
+        or site.external
+    )
+    return await compare_dns(
+        _texts(params.get("names")) or list(site.targets.dns_names),
+        internal,
+        external,
+        rdtypes=_texts(params.get("types")) or RECORD_TYPES,
+        timeout_s=float(params.get("timeout", DEFAULT_TIMEOUT_S)),
+        on_progress=progress,
+    )
+
+
+PROBES: dict[str, ProbeSpec] = {
+    spec.name: spec
+    for spec in (
+        ProbeSpec(
+            "dns",
+            frozenset({"names", "types", "timeout", "internal", "external"}),
+            _run_dns,
+        ),
+    )
+}
+"""Every probe a playbook step may name."""
 
 
 def probe_params() -> dict[str, frozenset[str]]:
