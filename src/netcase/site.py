@@ -62,6 +62,8 @@ class Thresholds:
     """A signal under this is ``wifi.weak_signal``."""
     stronger_ap_db: float = 10.0
     """Another BSSID of the same SSID this much stronger is ``wifi.stronger_ap_visible``."""
+    clock_skew_s: float = 60.0
+    """A clock offset from the reference over this many seconds is ``clock.skewed``."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from netcase.errors import NetcaseError
 from netcase.site import load_site
 
 EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 2, 3
-PROBES = ("dns", "latency", "throughput", "wifi")
+PROBES = ("dns", "latency", "throughput", "wifi", "clock", "localtime_mount")
 
 
 class ProbeCannotRun(NetcaseError):

@@ -46,6 +46,13 @@ FINDING_CODES: dict[str, str] = {
     "wifi.weak_signal": "The Wi-Fi signal is under the weak-signal threshold.",
     "wifi.roamed": "The BSSID changed between two reads: the device moved to another AP.",
     "wifi.stronger_ap_visible": "The same SSID is visible much stronger on another BSSID.",
+    # Clock
+    "clock.skewed": "This machine's clock is off from the reference by more than the threshold.",
+    "clock.ok": "This machine's clock agrees with the reference within the threshold.",
+    "clock.unreachable": "No clock reference answered (NTP server, HTTP Date header).",
+    # Containers
+    "container.localtime_bind_mount": "/etc/localtime or /etc/timezone is a mount (a bind of the host's) in the container: tzdata cannot replace it.",
+    "container.localtime_not_mounted": "The container's /etc/localtime is its own file, not a mount: tzdata can replace it.",
 }
 
 
