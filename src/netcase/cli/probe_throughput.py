@@ -3,24 +3,200 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import ipaddress
+import sys
+import threading
+from contextlib import suppress
 from typing import Any
 
 from netcase.cli.probecmd import ProbeCannotRun
-from netcase.site import Site
+from netcase.errors import ConfigError
+from netcase.probes.result import ProbeResult
+from netcase.probes.throughput import SPEEDTEST, backend_of, probe_throughput
+from netcase.site import Site, Uplink
+
+MAX_SECONDS = 600.0
 
 
 def add_parser(probes: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Declare the probe's options."""
-    probes.add_parser(
-        "throughput", parents=parents, help="throughput probe (not built yet)"
+    parser = probes.add_parser(
+        "throughput",
+        parents=parents,
+        help="measure a download rate (HTTP, FTP or speedtest), optionally "
+        "before and after reconnecting Wi-Fi",
+    )
+    parser.add_argument(
+        "target",
+        nargs="?",
+        metavar="URL|speedtest",
+        help="http(s):// or ftp:// URL to download, or 'speedtest' "
+        "(default: the site's targets.throughput)",
+    )
+    parser.add_argument(
+        "--uplink",
+        metavar="NAME[=SOURCE]",
+        help="bind to this uplink's source address (a site uplink, or NAME=ADDRESS)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="transfer for at most S seconds per run (speedtest: each way; default 10)",
+    )
+    parser.add_argument(
+        "--retest",
+        action="store_true",
+        help="measure, wait for Enter while Wi-Fi is reconnected, measure again",
+    )
+    parser.add_argument(
+        "--server",
+        metavar="URL|ID",
+        help="speedtest: a speedtest mini server's URL or a speedtest.net server id",
+    )
+    parser.add_argument(
+        "--expect-mbps",
+        type=float,
+        metavar="RATE",
+        help="state throughput.low under this rate (default: the site threshold)",
     )
 
 
-def run(args: argparse.Namespace, site: Site) -> Any:
+def run(args: argparse.Namespace, site: Site) -> ProbeResult:
     """Run the probe from parsed arguments."""
-    raise ProbeCannotRun("The throughput probe is not built yet.")
+    target = _target(args, site)
+    result = asyncio.run(
+        probe_throughput(
+            target,
+            uplink=_uplink(args.uplink, site),
+            seconds=_seconds(args.seconds),
+            retest=args.retest,
+            await_action=wait_for_enter,
+            thresholds=site.thresholds,
+            expect_mbps=_expect(args.expect_mbps),
+            server=args.server,
+        )
+    )
+
+    errors = [run["error"] for run in result.measurements["runs"] if run["error"]]
+    if len(errors) == len(result.measurements["runs"]):
+        raise ProbeCannotRun(" ".join(dict.fromkeys(errors)))
+    return result
 
 
-def render(result: Any) -> str:
+def render(result: ProbeResult) -> str:
     """Return the readable table of a result."""
-    return str(result)
+    params = result.params
+    via = f" from uplink {params['uplink']}" if params["uplink"] else ""
+    lines = [
+        f"Throughput of {params['target']}{via}, at most {params['seconds']:g} s "
+        "per run",
+        "",
+        f"{'run':<8} {'Mbit/s':>9} {'bytes':>13} {'seconds':>8}  {'source':<15} ended",
+    ]
+    for run in result.measurements["runs"]:
+        lines.extend(_run_lines(run))
+    if "ratio" in result.measurements:
+        lines.append(f"\nafter / before: x{result.measurements['ratio']:.2f}")
+    return "\n".join(lines)
+
+
+def _run_lines(run: dict[str, Any]) -> list[str]:
+    if run["error"]:
+        return [f"{run['label']:<8} error: {run['error']}"]
+    lines = [
+        f"{run['label']:<8} {run['mbps']:>9.2f} {run['bytes']:>13,} "
+        f"{run['seconds']:>8.2f}  {run['source'] or '-':<15} {run['ended']}"
+    ]
+    series = " ".join(f"{mbps:.1f}" for mbps in run["per_second_mbps"])
+    lines.append(f"{'':<8} per second: {series}")
+    if "upload_mbps" in run:
+        lines.append(f"{'':<8} upload: {run['upload_mbps']:.2f} Mbit/s")
+    if run["note"]:
+        lines.append(f"{'':<8} {run['note']}")
+    return lines
+
+
+async def wait_for_enter(prompt: str) -> None:
+    """Ask on stderr and wait for Enter; go on at once when stdin is at its end."""
+    print(f"{prompt}, then press Enter", file=sys.stderr, flush=True)
+    if sys.stdin is None or sys.stdin.closed:
+        return
+    loop = asyncio.get_running_loop()
+    entered = loop.create_future()
+
+    def settle() -> None:
+        if not entered.done():
+            entered.set_result(None)
+
+    def read_line() -> None:
+        with suppress(OSError, ValueError):
+            sys.stdin.readline()
+        with suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle)
+
+    # A daemon thread, so that Ctrl-C is not held up by a pending read.
+    threading.Thread(target=read_line, name="wait-for-enter", daemon=True).start()
+    await entered
+
+
+def _target(args: argparse.Namespace, site: Site) -> str:
+    target: str | None = args.target or site.targets.throughput
+    if not target:
+        raise ConfigError(
+            "No throughput target: give a URL or 'speedtest', or set "
+            "targets.throughput in the site profile."
+        )
+    backend = backend_of(target)
+    if args.server is not None and backend != SPEEDTEST:
+        raise ConfigError(
+            f"--server {args.server!r} applies to 'speedtest' only, not {target!r}."
+        )
+    if args.server is not None and not _is_server(args.server):
+        raise ConfigError(
+            f"--server {args.server!r} is neither an http(s):// URL of a speedtest "
+            "mini server nor a speedtest.net server id (a number)."
+        )
+    return target
+
+
+def _is_server(server: str) -> bool:
+    if server.isdigit():
+        return True
+    try:
+        return backend_of(server) in ("http", "https")
+    except ConfigError:
+        return False
+
+
+def _uplink(text: str | None, site: Site) -> Uplink | None:
+    if text is None:
+        return None
+    name, equals, source = text.partition("=")
+    if not equals:
+        return site.uplink(name)
+    try:
+        ipaddress.ip_address(source)
+    except ValueError as exc:
+        raise ConfigError(
+            f"--uplink {text!r}: {source!r} is not an IP address; write "
+            "NAME=SOURCE, such as telecom=10.0.1.2."
+        ) from exc
+    return Uplink(name or source, source=source)
+
+
+def _expect(mbps: float | None) -> float | None:
+    if mbps is not None and mbps < 0:
+        raise ConfigError(f"--expect-mbps {mbps:g} is negative; give a rate in Mbit/s.")
+    return mbps
+
+
+def _seconds(seconds: float) -> float:
+    if not 0 < seconds <= MAX_SECONDS:
+        raise ConfigError(
+            f"--seconds {seconds:g} is out of range; give more than 0 and at most "
+            f"{MAX_SECONDS:g}."
+        )
+    return seconds

@@ -1,0 +1,462 @@
+"""Throughput probe against local HTTP, FTP and speedtest mini servers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import speedtest
+
+from netcase.cli import main
+from netcase.probes.throughput import (
+    RETEST_PROMPT,
+    ThroughputProgress,
+    measure,
+    probe_throughput,
+)
+from servers_throughput import (
+    FTP_PASSWORD,
+    FTP_USER,
+    FtpServer,
+    PayloadServer,
+    serve_ftp,
+    serve_http,
+    write_payload,
+)
+
+PAYLOAD_BYTES = 3_000_000
+ENDLESS = "/bytes/10000000000"
+"""More bytes than any timed run here can fetch."""
+
+
+@pytest.fixture
+def http_server() -> Iterator[PayloadServer]:
+    with serve_http() as server:
+        yield server
+
+
+@pytest.fixture
+def ftp_server(tmp_path: Path) -> Iterator[FtpServer]:
+    root = tmp_path / "ftp"
+    write_payload(root / "pub" / "payload.bin", PAYLOAD_BYTES)
+    with serve_ftp(root) as server:
+        yield server
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["probe", "throughput", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# HTTP
+
+
+async def test_http_download_counts_every_byte_of_the_file(
+    http_server: PayloadServer,
+) -> None:
+    run = await measure(http_server.url(f"/bytes/{PAYLOAD_BYTES}"), seconds=30)
+
+    assert run.ok
+    assert (run.bytes_received, run.ended) == (PAYLOAD_BYTES, "eof")
+    assert run.mbps == pytest.approx(PAYLOAD_BYTES * 8 / run.seconds / 1e6)
+    assert run.per_second_mbps
+
+
+async def test_http_redirect_is_followed(http_server: PayloadServer) -> None:
+    run = await measure(http_server.url(f"/redirect/{PAYLOAD_BYTES}"), seconds=30)
+
+    assert run.bytes_received == PAYLOAD_BYTES
+    assert http_server.paths == [
+        f"/redirect/{PAYLOAD_BYTES}",
+        f"/bytes/{PAYLOAD_BYTES}",
+    ]
+
+
+async def test_timed_run_stops_at_the_deadline_with_one_rate_per_second(
+    http_server: PayloadServer,
+) -> None:
+    http_server.rate_bps = 8e6
+    events: list[ThroughputProgress] = []
+
+    run = await measure(
+        http_server.url(ENDLESS), seconds=2.5, on_progress=events.append
+    )
+
+    assert run.ended == "deadline"
+    assert len(run.per_second_mbps) == 3
+    assert all(mbps > 0 for mbps in run.per_second_mbps)
+    assert [event.second for event in events] == [1, 2]
+    assert events[0].bytes_total < events[1].bytes_total <= run.bytes_received
+
+
+async def test_server_closing_before_the_end_is_a_broken_transfer(
+    http_server: PayloadServer,
+) -> None:
+    run = await measure(http_server.url(f"/short/{PAYLOAD_BYTES}"), seconds=30)
+
+    assert run.ok
+    assert (run.bytes_received, run.ended) == (PAYLOAD_BYTES // 2, "broken")
+    assert run.note is not None and f"{PAYLOAD_BYTES // 2} bytes early" in run.note
+
+
+async def test_http_403_is_an_error_in_the_run_not_a_crash(
+    http_server: PayloadServer,
+) -> None:
+    result = await probe_throughput(http_server.url("/forbidden"), seconds=5)
+
+    run = result.measurements["runs"][0]
+    assert "HTTP 403 Forbidden" in run["error"]
+    assert (run["bytes"], run["ended"]) == (0, "error")
+    assert result.findings == []
+
+
+async def test_closed_port_is_an_error_naming_the_refusal() -> None:
+    run = await measure("http://127.0.0.1:9/payload", seconds=5)
+
+    assert not run.ok
+    assert run.error is not None and "refused the connection" in run.error
+
+
+async def test_source_address_not_on_this_machine_is_named() -> None:
+    run = await measure("http://127.0.0.1:9/payload", source="10.254.0.1")
+
+    assert run.error is not None and "'10.254.0.1' is not on this machine" in run.error
+
+
+async def test_http_binds_the_uplink_source_address(http_server: PayloadServer) -> None:
+    run = await measure(
+        http_server.url(f"/bytes/{PAYLOAD_BYTES}"), source="127.0.0.2", seconds=30
+    )
+
+    assert run.ok
+    assert run.source == "127.0.0.2"
+    assert http_server.clients == {"127.0.0.2"}
+
+
+async def test_cancelling_a_transfer_stops_it_and_closes_its_connection(
+    http_server: PayloadServer,
+) -> None:
+    http_server.rate_bps = 4e6
+    first_second = asyncio.Event()
+    task = asyncio.create_task(
+        measure(
+            http_server.url(ENDLESS),
+            seconds=300,
+            on_progress=lambda event: first_second.set(),
+        )
+    )
+    await first_second.wait()
+
+    task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)
+    assert await asyncio.to_thread(http_server.closed.acquire, timeout=30)
+
+
+# FTP
+
+
+async def test_ftp_anonymous_download_from_a_folder_bound_to_a_source(
+    ftp_server: FtpServer,
+) -> None:
+    run = await measure(
+        ftp_server.url("/pub/payload.bin"), source="127.0.0.3", seconds=30
+    )
+
+    assert run.ok
+    assert (run.backend, run.bytes_received, run.ended) == ("ftp", PAYLOAD_BYTES, "eof")
+    assert ftp_server.logins == [("anonymous", "127.0.0.3")]
+
+
+async def test_ftp_logs_in_with_the_url_user_and_hides_the_password(
+    ftp_server: FtpServer,
+) -> None:
+    url = ftp_server.url("/pub/payload.bin", FTP_USER, FTP_PASSWORD)
+
+    result = await probe_throughput(url, seconds=30)
+
+    assert ftp_server.logins[0][0] == FTP_USER
+    assert result.measurements["runs"][0]["bytes"] == PAYLOAD_BYTES
+    assert FTP_PASSWORD not in json.dumps(result.to_json())
+    assert f"{FTP_USER}:***@" in result.params["target"]
+
+
+async def test_ftp_wrong_password_is_a_refusal(ftp_server: FtpServer) -> None:
+    run = await measure(ftp_server.url("/pub/payload.bin", FTP_USER, "wrong"))
+
+    assert run.error is not None and "530" in run.error
+
+
+async def test_ftp_missing_file_is_a_refusal(ftp_server: FtpServer) -> None:
+    run = await measure(ftp_server.url("/pub/missing.bin"))
+
+    assert run.error is not None and "550" in run.error
+
+
+# speedtest
+
+
+async def test_speedtest_runs_the_mini_protocol_on_the_local_server(
+    http_server: PayloadServer,
+) -> None:
+    run = await measure(
+        "speedtest", server=http_server.url("/"), source="127.0.0.2", seconds=5
+    )
+
+    assert run.ok, run.error
+    assert run.backend == "speedtest"
+    assert run.extra["upload_mbps"] > 0
+    assert http_server.uploaded_bytes > 0
+    assert http_server.clients == {"127.0.0.2"}
+    assert "/speedtest/latency.txt" in http_server.paths
+    assert "/speedtest/random350x350.jpg" in http_server.paths
+    assert "POST /speedtest/upload.php" in http_server.paths
+
+
+async def test_speedtest_measures_a_rate_under_warnings_as_errors(
+    http_server: PayloadServer,
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = await measure("speedtest", server=http_server.url("/"), seconds=5)
+
+    assert run.ok, run.error
+    assert run.bytes_received > 0
+
+
+async def test_speedtest_server_answering_403_is_a_clear_error(
+    http_server: PayloadServer,
+) -> None:
+    http_server.refuse_all = True
+
+    run = await measure("speedtest", server=http_server.url("/"), seconds=5)
+
+    assert not run.ok
+    assert run.error is not None and "HTTP 403 Forbidden" in run.error
+
+
+async def test_cancelling_a_speedtest_stops_its_download_threads(
+    http_server: PayloadServer,
+) -> None:
+    http_server.rate_bps = 2e6
+    first_second = asyncio.Event()
+    task = asyncio.create_task(
+        measure(
+            "speedtest",
+            server=http_server.url("/"),
+            seconds=300,
+            on_progress=lambda event: first_second.set(),
+        )
+    )
+    await first_second.wait()
+
+    task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)
+    downloaders = [
+        thread
+        for thread in threading.enumerate()
+        if isinstance(thread, speedtest.HTTPDownloader)
+    ]
+    assert downloaders == []
+
+
+# Findings
+
+
+async def test_slow_run_is_throughput_low(http_server: PayloadServer) -> None:
+    http_server.rate_bps = 2e6
+
+    result = await probe_throughput(http_server.url(ENDLESS), seconds=1.5)
+
+    assert result.codes() == {"throughput.low"}
+    assert result.findings[0].data["expect_mbps"] == 5.0
+
+
+async def test_rate_over_the_expected_rate_is_not_low(
+    http_server: PayloadServer,
+) -> None:
+    http_server.rate_bps = 2e6
+
+    result = await probe_throughput(
+        http_server.url(ENDLESS), seconds=1.5, expect_mbps=1.0
+    )
+
+    assert result.findings == []
+
+
+async def test_faster_retest_after_the_action_is_recovered_after_reconnect(
+    http_server: PayloadServer,
+) -> None:
+    http_server.rate_bps = 2e6
+    prompts: list[str] = []
+
+    async def reconnect(prompt: str) -> None:
+        prompts.append(prompt)
+        http_server.rate_bps = 20e6
+
+    result = await probe_throughput(
+        http_server.url(ENDLESS), seconds=1.5, retest=True, await_action=reconnect
+    )
+
+    assert prompts == [RETEST_PROMPT]
+    assert "throughput.recovered_after_reconnect" in result.codes()
+    assert "throughput.unchanged" not in result.codes()
+    recovered = next(
+        f for f in result.findings if f.code == "throughput.recovered_after_reconnect"
+    )
+    before, after = recovered.data["before_mbps"], recovered.data["after_mbps"]
+    assert recovered.data["ratio"] == pytest.approx(after / before, rel=0.01)
+    assert recovered.data["ratio"] >= 2.0
+    assert [run["label"] for run in result.measurements["runs"]] == ["before", "after"]
+
+
+async def test_retest_at_the_same_rate_is_unchanged(
+    http_server: PayloadServer,
+) -> None:
+    http_server.rate_bps = 8e6
+
+    async def nothing_changes(prompt: str) -> None:
+        return None
+
+    result = await probe_throughput(
+        http_server.url(ENDLESS),
+        seconds=1.5,
+        retest=True,
+        await_action=nothing_changes,
+    )
+
+    assert result.codes() == {"throughput.unchanged"}
+    assert result.findings[0].data["ratio"] < 2.0
+
+
+# CLI
+
+
+def test_cli_json_has_the_probe_shape(
+    http_server: PayloadServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, http_server.url(f"/bytes/{PAYLOAD_BYTES}"), "--json")
+
+    document = json.loads(out)
+    assert code == 0
+    assert set(document) == {
+        "probe", "started", "duration_s", "params", "measurements", "findings"
+    }  # fmt: skip
+    assert document["probe"] == "throughput"
+    assert document["measurements"]["runs"][0]["bytes"] == PAYLOAD_BYTES
+
+
+def test_cli_table_shows_the_rate_and_the_findings(
+    http_server: PayloadServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    http_server.rate_bps = 2e6
+
+    code, out, _ = cli(capsys, http_server.url(ENDLESS), "--seconds", "1.2")
+
+    assert code == 0
+    assert "Mbit/s" in out and "per second:" in out
+    assert "throughput.low" in out
+
+
+def test_cli_refusal_exits_3_with_the_reason_on_stderr(
+    http_server: PayloadServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, http_server.url("/forbidden"), "--json")
+
+    assert code == 3
+    assert out == ""
+    assert "HTTP 403 Forbidden" in err
+
+
+def test_cli_speedtest_403_exits_3(
+    http_server: PayloadServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    http_server.refuse_all = True
+
+    code, _, err = cli(capsys, "speedtest", "--server", http_server.url("/"))
+
+    assert code == 3
+    assert "403" in err
+
+
+def test_cli_retest_proceeds_when_stdin_is_at_its_end(
+    http_server: PayloadServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+    code, out, err = cli(
+        capsys, http_server.url(f"/bytes/{PAYLOAD_BYTES}"), "--retest", "--json"
+    )
+
+    assert code == 0
+    assert "Reconnect Wi-Fi where you stand, then press Enter" in err
+    runs = json.loads(out)["measurements"]["runs"]
+    assert [run["label"] for run in runs] == ["before", "after"]
+
+
+def test_cli_uplink_from_the_site_profile_binds_its_source(
+    http_server: PayloadServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text('[[uplinks]]\nname = "telecom"\nsource = "127.0.0.2"\n')
+
+    code, out, _ = cli(
+        capsys,
+        http_server.url(f"/bytes/{PAYLOAD_BYTES}"),
+        "--site",
+        str(site),
+        "--uplink",
+        "telecom",
+        "--json",
+    )
+
+    assert code == 0
+    assert json.loads(out)["params"]["uplink"] == "telecom"
+    assert http_server.clients == {"127.0.0.2"}
+
+
+def test_cli_site_target_is_used_when_none_is_given(
+    http_server: PayloadServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    site = tmp_path / "site.toml"
+    url = http_server.url(f"/bytes/{PAYLOAD_BYTES}")
+    site.write_text(f'[targets]\nthroughput = "{url}"\n')
+
+    code, out, _ = cli(capsys, "--site", str(site), "--json")
+
+    assert code == 0
+    assert json.loads(out)["params"]["target"] == url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["gopher://127.0.0.1/x"],
+        ["http://127.0.0.1/x", "--seconds", "0"],
+        ["http://127.0.0.1/x", "--uplink", "up1=not-an-address"],
+        ["http://127.0.0.1/x", "--uplink", "nosuchuplink"],
+        ["http://127.0.0.1/x", "--server", "http://127.0.0.1/"],
+        ["speedtest", "--server", "ftp://127.0.0.1/"],
+        ["http://127.0.0.1/x", "--expect-mbps", "-1"],
+        [],
+    ],
+)
+def test_cli_bad_arguments_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, _, err = cli(capsys, *args)
+
+    assert code == 2
+    assert err.startswith("netcase: ")
