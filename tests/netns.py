@@ -79,8 +79,14 @@ class TwoUplinkLab:
         run(*self.in_net("nft", "add", "table", "inet", "lab"))
         run(*self.in_net("nft", "add", "chain", "inet", "lab", chain,
                          "{ type filter hook prerouting priority 0 ; }"))  # fmt: skip
+        # nft refuses "mod 100 < 100" (the value must be 0-99): drop all outright.
+        chance = (
+            ["numgen", "random", "mod", "100", "<", str(percent)]
+            if percent < 100
+            else []
+        )
         run(*self.in_net("nft", "add", "rule", "inet", "lab", chain, "iifname", device,
-                         "numgen", "random", "mod", "100", "<", str(percent), "drop"))  # fmt: skip
+                         *chance, "drop"))  # fmt: skip
 
     def shape_rate(self, uplink: int, rate: str, side: str = "net") -> None:
         """Limit the rate leaving the network (towards the client) on one uplink."""

@@ -54,6 +54,8 @@ class Thresholds:
     """An uplink's median RTT over this multiple of the best one's is ``uplink.slow``."""
     rtt_ms: float = 200.0
     """A median RTT above this is ``uplink.slow`` whatever the others do."""
+    rtt_margin_ms: float = 10.0
+    """The ratio test of ``uplink.slow`` also needs this many ms above the best."""
     throughput_ratio: float = 2.0
     """A re-test this many times faster than before is a recovery."""
     throughput_low_mbps: float = 5.0

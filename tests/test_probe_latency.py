@@ -1,0 +1,616 @@
+"""The per-uplink latency probe, against loopback sources and a namespace lab."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from latency_servers import (
+    closed_port,
+    listening_port,
+    name_responder,
+    openssl_unavailable_reason,
+    self_signed_cert,
+    tls_server,
+)
+from netcase.cli import main
+from netcase.errors import ConfigError
+from netcase.probes.latency import (
+    IcmpNotPermitted,
+    LatencyParams,
+    LatencyProgress,
+    measure_latency,
+)
+from netcase.probes.latency_report import UplinkLatency, latency_findings
+from netcase.probes.latency_series import Sample
+from netcase.probes.latency_target import TargetError, split_target
+from netcase.probes.result import ProbeResult
+from netcase.site import ResolverAddress, Thresholds, Uplink
+from netns import TwoUplinkLab, netns_unavailable_reason, two_uplink_lab
+
+LOOPBACK_UPLINKS = (Uplink("a", source="127.0.0.2"), Uplink("b", source="127.0.0.3"))
+NOT_ROOT = "raw ICMP sockets need root" if os.geteuid() != 0 else None
+needs_root = pytest.mark.skipif(NOT_ROOT is not None, reason=NOT_ROOT or "")
+NETNS_REASON = netns_unavailable_reason()
+needs_netns = pytest.mark.skipif(NETNS_REASON is not None, reason=NETNS_REASON or "")
+
+
+def _ping_group_range_open() -> bool:
+    low, high = Path("/proc/sys/net/ipv4/ping_group_range").read_text().split()
+    return int(low) <= os.getgid() <= int(high)
+
+
+def by_name(result: ProbeResult) -> dict[str, dict[str, Any]]:
+    return {uplink["name"]: uplink for uplink in result.measurements["uplinks"]}
+
+
+def named(result: ProbeResult | dict[str, Any], code: str) -> list[str]:
+    """Return the uplinks the findings with ``code`` name."""
+    findings = (
+        result["findings"] if isinstance(result, dict) else result.to_json()["findings"]
+    )
+    return [f["data"]["uplink"] for f in findings if f["code"] == code]
+
+
+def measure(**changes: Any) -> ProbeResult:
+    params = {"target": "127.0.0.1", "uplinks": LOOPBACK_UPLINKS, "count": 5}
+    params.update(interval_s=0.01, timeout_s=1.0)
+    params.update(changes)
+    return asyncio.run(measure_latency(LatencyParams(**params)))
+
+
+# Findings from measured samples (no network).
+
+
+def outcome(
+    name: str, rtts_ms: list[float | None], method: str = "icmp"
+) -> UplinkLatency:
+    samples = [
+        Sample(seq, rtt, "timeout" if rtt is None else "reply")
+        for seq, rtt in enumerate(rtts_ms)
+    ]
+    return UplinkLatency(
+        Uplink(name, source=f"10.0.{len(name)}.2"), method, samples=samples
+    )
+
+
+def codes_by_uplink(findings: list[Any]) -> dict[str, list[str]]:
+    named_codes: dict[str, list[str]] = {}
+    for finding in findings:
+        key = finding.data.get("uplink", "*")
+        named_codes.setdefault(key, []).append(finding.code)
+    return named_codes
+
+
+def test_statistics_cover_the_answered_samples_only() -> None:
+    measured = outcome("a", [10.0, 20.0, None, 30.0, 40.0])
+
+    stats = measured.stats
+
+    assert (measured.sent, measured.received, measured.loss_pct) == (5, 4, 20.0)
+    assert stats is not None
+    assert (stats.min_ms, stats.median_ms, stats.mean_ms, stats.max_ms) == (
+        10,
+        25,
+        25,
+        40,
+    )
+    assert stats.p95_ms == pytest.approx(38.5)
+    assert stats.stdev_ms == pytest.approx(11.1803, abs=1e-4)
+
+
+def test_loss_over_the_threshold_is_named_with_numbers() -> None:
+    lossy = outcome("telecom", [310.0] * 41 + [None] * 9)
+    clean = outcome("unicom", [30.0] * 50)
+
+    findings = latency_findings([lossy, clean], Thresholds(), "10.9.9.9")
+
+    loss = [f for f in findings if f.code == "uplink.loss"]
+    assert [f.data["uplink"] for f in loss] == ["telecom"]
+    assert loss[0].summary.startswith("telecom: 18% loss, median 310 ms")
+    best = [f for f in findings if f.code == "uplink.best"]
+    assert best[0].data == {
+        "uplink": "unicom",
+        "source": "10.0.6.2",
+        "loss_pct": 0.0,
+        "median_ms": 30.0,
+    }
+
+
+def test_slow_by_ratio_needs_the_margin_as_well() -> None:
+    thresholds = Thresholds(rtt_ratio=2.0, rtt_margin_ms=10.0)
+    jittery = [outcome("a", [0.05] * 10), outcome("b", [0.2] * 10)]
+    far = [outcome("a", [20.0] * 10), outcome("b", [90.0] * 10)]
+
+    assert "uplink.slow" not in codes_by_uplink(
+        latency_findings(jittery, thresholds, "t")
+    ).get("b", [])
+    slow = codes_by_uplink(latency_findings(far, thresholds, "t"))
+    assert slow["b"] == ["uplink.slow"]
+    assert "uplink.slow" not in slow.get("a", [])
+
+
+def test_slow_over_the_absolute_limit_even_alone() -> None:
+    findings = latency_findings(
+        [outcome("a", [250.0] * 5)], Thresholds(rtt_ms=200), "t"
+    )
+
+    slow = [f for f in findings if f.code == "uplink.slow"]
+    assert slow[0].summary == "a: median 250 ms, over the 200 ms limit"
+
+
+def test_no_reply_is_down_and_never_best() -> None:
+    findings = latency_findings(
+        [outcome("a", [None] * 5), outcome("b", [5.0] * 5)], Thresholds(), "t"
+    )
+
+    assert codes_by_uplink(findings)["a"] == ["uplink.down"]
+    assert [f.data["uplink"] for f in findings if f.code == "uplink.best"] == ["b"]
+    assert "uplink.all_degraded" not in {f.code for f in findings}
+
+
+def test_every_uplink_degraded_is_all_degraded() -> None:
+    findings = latency_findings(
+        [outcome("a", [None] * 5), outcome("b", [5.0, None, None, 5.0])],
+        Thresholds(),
+        "t",
+    )
+
+    degraded = [f for f in findings if f.code == "uplink.all_degraded"]
+    assert degraded[0].data == {"uplinks": ["a", "b"]}
+    assert "a: 100% loss, no reply" in degraded[0].summary
+
+
+def test_an_uplink_that_could_not_be_measured_is_left_out() -> None:
+    broken = UplinkLatency(Uplink("x", source="192.0.2.1"), "icmp", error="no address")
+
+    findings = latency_findings([broken, outcome("a", [5.0] * 3)], Thresholds(), "t")
+
+    assert [f.code for f in findings] == ["uplink.best"]
+
+
+# Parameters and targets.
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"count": 0},
+        {"count": 65537},
+        {"interval_s": 0},
+        {"timeout_s": -1},
+        {"method": "udp"},
+        {"tcp_port": 0},
+        {"uplinks": ()},
+    ],
+)
+def test_bad_parameters_are_refused(changes: dict[str, Any]) -> None:
+    params = {"target": "127.0.0.1", "uplinks": LOOPBACK_UPLINKS, **changes}
+
+    with pytest.raises(ConfigError):
+        LatencyParams(**params)
+
+
+def test_targets_split_into_host_and_https_port() -> None:
+    assert split_target("10.0.0.1") == ("10.0.0.1", None)
+    assert split_target("[::1]") == ("::1", None)
+    assert split_target("https://www.example.test/path") == ("www.example.test", 443)
+    assert split_target("https://web.test:8443/") == ("web.test", 8443)
+    assert split_target("http://web.test/") == ("web.test", None)
+    with pytest.raises(TargetError):
+        split_target("https:///nohost")
+
+
+# ICMP and TCP on loopback.
+
+
+@needs_root
+def test_icmp_through_two_loopback_sources() -> None:
+    events: list[LatencyProgress] = []
+    params = LatencyParams("127.0.0.1", LOOPBACK_UPLINKS, count=5, interval_s=0.01)
+
+    result = asyncio.run(measure_latency(params, events.append))
+
+    assert result.measurements["method"] == "icmp"
+    uplinks = by_name(result)
+    for name, source in (("a", "127.0.0.2"), ("b", "127.0.0.3")):
+        assert uplinks[name]["source_used"] == source
+        assert (uplinks[name]["sent"], uplinks[name]["received"]) == (5, 5)
+        assert [s["seq"] for s in uplinks[name]["samples"]] == [0, 1, 2, 3, 4]
+        assert all(
+            s["status"] == "reply" and s["rtt_ms"] > 0 for s in uplinks[name]["samples"]
+        )
+        assert uplinks[name]["rtt"]["min_ms"] <= uplinks[name]["rtt"]["median_ms"]
+    assert sorted((e.uplink, e.sample.seq) for e in events if e.sample) == sorted(
+        (name, seq) for name in "ab" for seq in range(5)
+    )
+    assert len(named(result, "uplink.best")) == 1
+
+
+def _ipv6_loopback_reason() -> str | None:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return "needs the IPv6 loopback address ::1"
+    return NOT_ROOT
+
+
+@pytest.mark.skipif(
+    _ipv6_loopback_reason() is not None, reason=str(_ipv6_loopback_reason())
+)
+def test_icmpv6_to_the_ipv6_loopback() -> None:
+    result = measure(target="::1", uplinks=(Uplink("v6", source="::1"),))
+
+    assert result.measurements["method"] == "icmp"
+    assert by_name(result)["v6"]["received"] == 5
+
+
+@needs_root
+def test_a_source_the_host_lacks_is_a_per_uplink_error() -> None:
+    uplinks = (*LOOPBACK_UPLINKS, Uplink("ghost", source="192.0.2.55"))
+
+    result = measure(uplinks=uplinks)
+
+    ghost = by_name(result)["ghost"]
+    assert "no address '192.0.2.55'" in ghost["error"]
+    assert ghost["samples"] == []
+    assert by_name(result)["a"]["received"] == 5
+    assert "ghost" not in named(result, "uplink.down")
+
+
+def test_tcp_connect_time_to_a_listening_port() -> None:
+    with listening_port() as port:
+        result = measure(method="tcp", tcp_port=port)
+
+    assert result.measurements["method"] == "tcp"
+    assert result.measurements["tcp_port"] == port
+    for uplink in by_name(result).values():
+        assert uplink["received"] == 5
+        assert {s["status"] for s in uplink["samples"]} == {"reply"}
+    assert by_name(result)["b"]["source_used"] == "127.0.0.3"
+
+
+def test_a_refused_tcp_connect_is_a_reply_with_an_rtt() -> None:
+    with closed_port() as port:
+        result = measure(method="tcp", tcp_port=port)
+
+    for uplink in by_name(result).values():
+        assert (uplink["sent"], uplink["received"], uplink["loss_pct"]) == (5, 5, 0)
+        assert all(
+            s["status"] == "refused" and s["rtt_ms"] > 0 for s in uplink["samples"]
+        )
+    assert not named(result, "uplink.down")
+
+
+def test_tcp_with_a_source_the_host_lacks_is_a_per_uplink_error() -> None:
+    uplinks = (Uplink("a", source="127.0.0.2"), Uplink("ghost", source="192.0.2.55"))
+
+    with closed_port() as port:
+        result = measure(method="tcp", tcp_port=port, uplinks=uplinks)
+
+    assert "no address '192.0.2.55'" in by_name(result)["ghost"]["error"]
+    assert by_name(result)["a"]["received"] == 5
+
+
+@pytest.mark.skipif(
+    _ping_group_range_open(), reason="net.ipv4.ping_group_range is open here"
+)
+def test_without_icmp_permission_it_falls_back_to_tcp_and_says_how_to_grant() -> None:
+    with closed_port() as port:
+        result = measure(privileged=False, tcp_port=port)
+
+    assert result.measurements["method"] == "tcp"
+    assert "ping_group_range" in result.measurements["note"]
+    assert "root" in result.measurements["note"]
+    assert all(u["received"] == 5 for u in by_name(result).values())
+
+
+@pytest.mark.skipif(
+    _ping_group_range_open(), reason="net.ipv4.ping_group_range is open here"
+)
+def test_icmp_required_without_permission_cannot_run() -> None:
+    with pytest.raises(IcmpNotPermitted, match="ping_group_range"):
+        measure(privileged=False, method="icmp")
+
+
+async def test_cancelling_stops_at_once_and_leaves_nothing_behind() -> None:
+    fds_before = set(os.listdir("/proc/self/fd"))
+    first_sample = asyncio.Event()
+    params = LatencyParams("127.0.0.1", LOOPBACK_UPLINKS, count=10_000, interval_s=0.01)
+
+    with closed_port():
+        probe = asyncio.create_task(
+            measure_latency(params, lambda _event: first_sample.set())
+        )
+        await first_sample.wait()
+        probe.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await probe
+
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+
+
+# Names and TLS.
+
+
+def test_a_host_name_is_resolved_through_the_given_resolver() -> None:
+    with name_responder({"web.lab.test": "127.0.0.1"}) as dns, closed_port() as port:
+        resolver = ResolverAddress("127.0.0.1", dns.port)
+        result = measure(
+            target="web.lab.test", resolvers=(resolver,), method="tcp", tcp_port=port
+        )
+
+    assert result.measurements["host"] == "web.lab.test"
+    assert result.measurements["address"] == "127.0.0.1"
+
+
+def test_a_name_that_does_not_exist_is_a_target_error() -> None:
+    with name_responder({}) as dns:
+        resolver = ResolverAddress("127.0.0.1", dns.port)
+        with pytest.raises(TargetError, match="does not exist"):
+            measure(target="nowhere.lab.test", resolvers=(resolver,))
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    reason = openssl_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    return self_signed_cert(tmp_path, "web.lab.test")
+
+
+async def test_https_target_times_tcp_and_tls_with_sni(
+    certificate: tuple[Path, Path],
+) -> None:
+    with name_responder({"web.lab.test": "127.0.0.1"}) as dns:
+        async with tls_server(*certificate) as server:
+            params = LatencyParams(
+                f"https://web.lab.test:{server.port}/checkout",
+                LOOPBACK_UPLINKS,
+                count=2,
+                interval_s=0.01,
+                tls_verify=False,
+                resolvers=(ResolverAddress("127.0.0.1", dns.port),),
+            )
+            result = await measure_latency(params)
+
+    assert server.server_names == ["web.lab.test", "web.lab.test"]
+    for uplink in by_name(result).values():
+        timing = uplink["handshake"]
+        assert timing["port"] == server.port
+        assert timing["server_name"] == "web.lab.test"
+        assert timing["error"] is None
+        assert timing["connect_ms"] > 0 and timing["tls_ms"] > 0
+        assert timing["verified"] is False
+
+
+async def test_an_untrusted_certificate_is_a_handshake_error(
+    certificate: tuple[Path, Path],
+) -> None:
+    async with tls_server(*certificate) as server:
+        params = LatencyParams(
+            "127.0.0.1",
+            LOOPBACK_UPLINKS[:1],
+            count=1,
+            tls=True,
+            tcp_port=server.port,
+            method="tcp",
+        )
+        result = await measure_latency(params)
+
+    timing = by_name(result)["a"]["handshake"]
+    assert timing["connect_ms"] > 0
+    assert timing["tls_ms"] is None
+    assert "certificate not trusted" in timing["error"]
+
+
+# The command line.
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["probe", "latency", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_prints_json_in_the_probe_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    with closed_port() as port:
+        code, out, _ = run_cli(
+            capsys, "127.0.0.1", "--uplink", "a=127.0.0.2", "--uplink", "b=127.0.0.3",
+            "--count", "3", "--interval", "0.01", "--tcp", str(port), "--json",
+        )  # fmt: skip
+
+    report = json.loads(out)
+    assert code == 0
+    assert set(report) == {
+        "probe",
+        "started",
+        "duration_s",
+        "params",
+        "measurements",
+        "findings",
+    }
+    assert report["probe"] == "latency"
+    assert report["params"]["count"] == 3
+    assert [u["name"] for u in report["measurements"]["uplinks"]] == ["a", "b"]
+    assert report["measurements"]["method"] == "tcp"
+
+
+def test_cli_table_shows_each_uplink_and_the_findings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with closed_port() as port:
+        code, out, _ = run_cli(
+            capsys, "127.0.0.1", "--uplink", "a=127.0.0.2", "--uplink", "ghost=192.0.2.55",
+            "--count", "2", "--interval", "0.01", "--tcp", str(port),
+        )  # fmt: skip
+
+    assert code == 0
+    assert "by TCP connect to port" in out
+    assert any(
+        line.startswith("a ") and "127.0.0.2" in line for line in out.splitlines()
+    )
+    assert "error: This host has no address '192.0.2.55'" in out
+    assert "uplink.best: Best uplink a" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["127.0.0.1", "--uplink", "a=not-an-ip"], ["127.0.0.1", "--count", "0"], []],
+)
+def test_cli_bad_arguments_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, _, err = run_cli(capsys, *args)
+
+    assert code == 2
+    assert err.startswith("netcase: ")
+
+
+def test_cli_exits_3_when_no_uplink_can_be_probed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run_cli(
+        capsys, "127.0.0.1", "--uplink", "ghost=192.0.2.55", "--tcp", "9"
+    )
+
+    assert code == 3
+    assert "No uplink could be probed" in err
+
+
+def test_cli_exits_3_when_the_name_does_not_resolve(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with name_responder({}) as dns:
+        code, _, err = run_cli(
+            capsys, "nowhere.lab.test", "--uplink", "a=127.0.0.2",
+            "--resolver", f"127.0.0.1:{dns.port}",
+        )  # fmt: skip
+
+    assert code == 3
+    assert "does not exist" in err
+
+
+# The two-uplink namespace lab (root).
+
+
+@pytest.fixture
+def lab() -> Iterator[TwoUplinkLab]:
+    if NETNS_REASON:
+        pytest.skip(NETNS_REASON)
+    with two_uplink_lab() as created:
+        yield created
+
+
+def probe_in_lab(lab: TwoUplinkLab, *options: str) -> dict[str, Any]:
+    command = lab.in_client(
+        sys.executable, "-m", "netcase", "probe", "latency", lab.address("target"),
+        "--uplink", f"a={lab.address('up1')}", "--uplink", f"b={lab.address('up2')}",
+        "--json", *options,
+    )  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+# 200 probes at 30% drop: 5% loss or less has a chance under 1e-18.
+LOSSY = ("--count", "200", "--interval", "0.005", "--timeout", "0.5")
+
+
+@needs_netns
+def test_lab_names_the_lossy_uplink_and_the_best_one(lab: TwoUplinkLab) -> None:
+    lab.drop_percent(2, 30)
+
+    report = probe_in_lab(lab, *LOSSY)
+
+    assert report["measurements"]["method"] == "icmp"
+    assert named(report, "uplink.loss") == ["b"]
+    assert named(report, "uplink.best") == ["a"]
+    uplinks = {u["name"]: u for u in report["measurements"]["uplinks"]}
+    assert uplinks["a"]["source_used"] == lab.address("up1")
+    assert uplinks["b"]["source_used"] == lab.address("up2")
+    assert 10 < uplinks["b"]["loss_pct"] < 60
+
+
+@needs_netns
+def test_lab_with_both_uplinks_dropping_is_all_degraded(lab: TwoUplinkLab) -> None:
+    lab.drop_percent(1, 50)
+    lab.drop_percent(2, 50)
+
+    report = probe_in_lab(lab, *LOSSY)
+
+    assert sorted(named(report, "uplink.loss")) == ["a", "b"]
+    degraded = [f for f in report["findings"] if f["code"] == "uplink.all_degraded"]
+    assert degraded[0]["data"] == {"uplinks": ["a", "b"]}
+
+
+@needs_netns
+def test_lab_uplink_dropping_everything_is_down(lab: TwoUplinkLab) -> None:
+    lab.drop_percent(2, 100)
+
+    report = probe_in_lab(
+        lab, "--count", "10", "--interval", "0.01", "--timeout", "0.3"
+    )
+
+    assert named(report, "uplink.down") == ["b"]
+    assert named(report, "uplink.best") == ["a"]
+    b = next(u for u in report["measurements"]["uplinks"] if u["name"] == "b")
+    assert {s["status"] for s in b["samples"]} == {"timeout"}
+
+
+@needs_netns
+def test_lab_tcp_timeouts_are_loss_and_resets_are_replies(lab: TwoUplinkLab) -> None:
+    lab.drop_percent(2, 100)
+
+    report = probe_in_lab(
+        lab, "--tcp", "9", "--count", "5", "--interval", "0.01", "--timeout", "0.3"
+    )
+
+    uplinks = {u["name"]: u for u in report["measurements"]["uplinks"]}
+    assert {s["status"] for s in uplinks["a"]["samples"]} == {"refused"}
+    assert {s["status"] for s in uplinks["b"]["samples"]} == {"timeout"}
+    assert named(report, "uplink.down") == ["b"]
+
+
+UNPRIVILEGED_RUN = """
+import asyncio, json, sys
+from netcase.probes.latency import LatencyParams, measure_latency
+from netcase.site import Uplink
+target, source = sys.argv[1:]
+params = LatencyParams(target, (Uplink("a", source=source),), count=5,
+                       interval_s=0.01, timeout_s=0.5, privileged=False)
+print(json.dumps(asyncio.run(measure_latency(params)).to_json()))
+"""
+
+
+@needs_netns
+def test_lab_datagram_icmp_where_ping_group_range_is_open(lab: TwoUplinkLab) -> None:
+    command = lab.in_client(
+        sys.executable,
+        "-c",
+        UNPRIVILEGED_RUN,
+        lab.address("target"),
+        lab.address("up1"),
+    )
+
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=60
+    )
+
+    report = json.loads(done.stdout)
+    assert report["measurements"]["method"] == "icmp"
+    assert report["measurements"]["uplinks"][0]["received"] == 5
