@@ -41,6 +41,8 @@ class ActionCard:
     risk: str = ""
     rollback: str = ""
     verify: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Inputs to fill in before the snippets can be used as they are."""
     status: str = "proposed"
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +61,7 @@ class ActionCard:
             "risk": self.risk,
             "rollback": self.rollback,
             "verify": self.verify,
+            "missing": self.missing,
             "status": self.status,
         }
 
@@ -93,13 +96,15 @@ class Rendered:
     scope: str
     risk: str
     rollback: str
+    missing: list[str] = field(default_factory=list)
 
 
 Renderer = Callable[[dict[str, Any], Site], Rendered]
 
 
 def _switch_line(params: dict[str, Any], site: Site) -> Rendered:
-    user_ip = ip_value(params, "user_ip")
+    given = params.get("user_ip") is not None
+    user_ip = ip_value(params, "user_ip") if given else "<user-ip>"
     target = name_value(params, "to_uplink")
     uplink = next((u for u in site.uplinks if u.name == target), None)
     label = uplink.label if uplink else target
@@ -157,6 +162,7 @@ def _switch_line(params: dict[str, Any], site: Site) -> Rendered:
         scope=f"Only traffic from {user_ip}; other users and the destination routes stay as they are.",
         risk="Low: the user's public address changes, so sites that pin a session to an IP may ask them to log in again.",
         rollback=rollback.get(site.router, rollback["generic"]),
+        missing=[] if given else ["user_ip"],
     )
 
 

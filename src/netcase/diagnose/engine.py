@@ -228,7 +228,7 @@ class DiagnosisEngine:
         listener(StepEvent(step, "started"))
         spec = self.probes[step.probe or ""]
         try:
-            params = fill(step.params, _context(inputs, self.site, []))
+            params = fill(step.params, _context(inputs, self.site, []), missing="drop")
             result = await spec.run(
                 params,
                 self.site,
@@ -339,7 +339,7 @@ class DiagnosisEngine:
                 continue
             evidence = [f for f in diagnosis.findings if f.code in spec.evidence_codes]
             try:
-                params = fill(spec.params, context)
+                params = fill(spec.params, context, missing="drop")
                 rendered = render_action(spec.kind, params, self.site)
             except (TemplateError, ActionParamError) as exc:
                 log.warning(
@@ -354,8 +354,8 @@ class DiagnosisEngine:
                     id=spec.id,
                     kind=spec.kind,
                     case_id=playbook.case_id,
-                    summary=str(fill(spec.text, context)),
-                    summary_zh=str(fill(spec.text_zh, context)),
+                    summary=str(fill(spec.text, context, missing="mark")),
+                    summary_zh=str(fill(spec.text_zh, context, missing="mark")),
                     reason="; ".join(dict.fromkeys(f.summary for f in evidence)),
                     params=params,
                     snippets=rendered.snippets,
@@ -364,6 +364,7 @@ class DiagnosisEngine:
                     risk=rendered.risk,
                     rollback=rendered.rollback,
                     verify=_verifying_steps(diagnosis, spec.evidence_codes),
+                    missing=rendered.missing,
                 )
             )
         return cards

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from netcase.probes.findings import Finding
 from netcase.probes.result import ProbeResult
-from netcase.site import Site
+from netcase.site import Site, Uplink, parse_resolver
 
 Progress = Callable[[Any], None]
 Runner = Callable[[dict[str, Any], Site, Progress | None], Awaitable[ProbeResult]]
@@ -48,7 +49,6 @@ async def _run_dns(
     params: dict[str, Any], site: Site, progress: Progress | None
 ) -> ProbeResult:
     from netcase.probes.dnscompare import DEFAULT_TIMEOUT_S, RECORD_TYPES, compare_dns
-    from netcase.site import parse_resolver
 
     internal = (
         tuple(parse_resolver(a) for a in _texts(params.get("internal")))
@@ -68,6 +68,151 @@ async def _run_dns(
     )
 
 
+def _uplinks(value: Any, site: Site) -> tuple[Uplink, ...]:
+    """Read ``name=source`` texts (or site uplink names); default the site's uplinks."""
+    uplinks: list[Uplink] = []
+    for text in _texts(value):
+        name, equals, source = text.partition("=")
+        if not equals:
+            uplinks.append(site.uplink(name.strip()))
+            continue
+        known = {u.name: u for u in site.uplinks}
+        label = known[name].label if name in known else name
+        uplinks.append(Uplink(name.strip(), label, source.strip()))
+    return tuple(uplinks) or site.uplinks
+
+
+async def _run_latency(
+    params: dict[str, Any], site: Site, progress: Progress | None
+) -> ProbeResult:
+    from netcase.probes.latency import LatencyParams, measure_latency
+
+    settings = LatencyParams(
+        target=str(params["target"]),
+        uplinks=_uplinks(params.get("uplinks"), site),
+        count=int(params.get("count", 10)),
+        interval_s=float(params.get("interval", 0.2)),
+        timeout_s=float(params.get("timeout", 1.0)),
+        method=str(params.get("method", "auto")),
+        tcp_port=int(params.get("tcp_port", site.targets.tcp_port)),
+        tls=params.get("tls"),
+        tls_verify=bool(params.get("tls_verify", True)),
+        resolvers=tuple(parse_resolver(a) for a in _texts(params.get("resolvers")))
+        or site.internal,
+        thresholds=site.thresholds,
+    )
+    return await measure_latency(settings, progress)
+
+
+async def _run_throughput(
+    params: dict[str, Any], site: Site, progress: Progress | None
+) -> ProbeResult:
+    from netcase.probes.throughput import probe_throughput
+
+    uplinks = _uplinks(params.get("uplink"), site) if params.get("uplink") else ()
+    return await probe_throughput(
+        str(params.get("url") or site.targets.throughput or ""),
+        uplink=uplinks[0] if uplinks else None,
+        seconds=float(params.get("seconds", 10.0)),
+        thresholds=site.thresholds,
+        expect_mbps=float(params["expect_mbps"]) if "expect_mbps" in params else None,
+        server=str(params["server"]) if params.get("server") else None,
+        timeout_s=float(params.get("timeout", 10.0)),
+        on_progress=progress,
+    )
+
+
+def _compare_throughput(
+    before: ProbeResult, after: ProbeResult, site: Site
+) -> list[Finding]:
+    from netcase.probes.throughput import ThroughputRun
+    from netcase.probes.throughput_findings import throughput_findings
+
+    def run(result: ProbeResult, label: str) -> ThroughputRun:
+        measured = result.measurements["runs"][-1]
+        return ThroughputRun(
+            label,
+            measured["backend"],
+            measured["target"],
+            measured["source"],
+            bytes_received=int(measured["bytes"]),
+            seconds=float(measured["seconds"]),
+            mbps=float(measured["mbps"]),
+            error=measured["error"],
+        )
+
+    runs = [run(before, "before"), run(after, "after")]
+    expect = float(
+        after.params.get("expect_mbps") or site.thresholds.throughput_low_mbps
+    )
+    findings = throughput_findings(runs, site.thresholds, expect)
+    return [f for f in findings if f.code != "throughput.low"]
+
+
+async def _run_wifi(
+    params: dict[str, Any], site: Site, progress: Progress | None
+) -> ProbeResult:
+    from netcase.probes.wifi import read_link
+    from netcase.probes.wifiparse import decode_capture, parse_capture
+
+    interface = str(params["interface"]) if params.get("interface") else None
+
+    def capture(key: str) -> Any:
+        path = params.get(key)
+        if not path:
+            return None
+        text = decode_capture(Path(str(path)).read_bytes())
+        return parse_capture(text, origin=str(path), interface=interface)
+
+    return await read_link(
+        capture("from_file"),
+        interface=interface,
+        scan=capture("scan_file"),
+        thresholds=site.thresholds,
+        on_progress=progress,
+    )
+
+
+def _compare_wifi(before: ProbeResult, after: ProbeResult, site: Site) -> list[Finding]:
+    from netcase.probes.wifi import compare_links
+
+    if any(f.code == "wifi.roamed" for f in after.findings):
+        return []
+    return compare_links(before, after, site.thresholds)
+
+
+async def _run_clock(
+    params: dict[str, Any], site: Site, progress: Progress | None
+) -> ProbeResult:
+    from netcase.probes.clock import check_clock
+
+    return await check_clock(
+        ntp=str(params["ntp"]) if params.get("ntp") else None,
+        http_url=str(params["http"]) if params.get("http") else None,
+        apt_error=str(params["apt_error"]) if params.get("apt_error") else None,
+        timeout_s=float(params.get("timeout", 3.0)),
+        skew_threshold_s=site.thresholds.clock_skew_s,
+        on_progress=progress,
+    )
+
+
+async def _run_localtime(
+    params: dict[str, Any], site: Site, progress: Progress | None
+) -> ProbeResult:
+    from netcase.probes.containers import check_localtime_mounts, read_inspect_file
+
+    path = params.get("inspect_file")
+    text = read_inspect_file(str(path)) if path else params.get("inspect_text")
+    return await check_localtime_mounts(
+        inspect_text=str(text) if text else None,
+        origin=str(path or "the pasted text"),
+        container=str(params["container"])
+        if params.get("container") and not text
+        else None,
+        on_progress=progress,
+    )
+
+
 PROBES: dict[str, ProbeSpec] = {
     spec.name: spec
     for spec in (
@@ -75,6 +220,44 @@ PROBES: dict[str, ProbeSpec] = {
             "dns",
             frozenset({"names", "types", "timeout", "internal", "external"}),
             _run_dns,
+        ),
+        ProbeSpec(
+            "latency",
+            frozenset(
+                {
+                    "target",
+                    "uplinks",
+                    "count",
+                    "interval",
+                    "timeout",
+                    "method",
+                    "tcp_port",
+                    "tls",
+                    "tls_verify",
+                    "resolvers",
+                }
+            ),
+            _run_latency,
+        ),
+        ProbeSpec(
+            "throughput",
+            frozenset({"url", "uplink", "seconds", "expect_mbps", "server", "timeout"}),
+            _run_throughput,
+            _compare_throughput,
+        ),
+        ProbeSpec(
+            "wifi",
+            frozenset({"from_file", "scan_file", "interface"}),
+            _run_wifi,
+            _compare_wifi,
+        ),
+        ProbeSpec(
+            "clock", frozenset({"ntp", "http", "apt_error", "timeout"}), _run_clock
+        ),
+        ProbeSpec(
+            "localtime_mount",
+            frozenset({"inspect_file", "inspect_text", "container"}),
+            _run_localtime,
         ),
     )
 }
