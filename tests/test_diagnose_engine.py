@@ -263,3 +263,30 @@ def test_bad_input_value_is_refused_naming_it() -> None:
         resolve_inputs(playbook, {"user_ip": "10.0.0.999"})
     with pytest.raises(ConfigError, match="has no input 'colour'"):
         resolve_inputs(playbook, {"colour": "red"})
+
+
+async def test_mixed_dns_answers_do_not_rule_out_a_case_supported_by_the_same_probe(
+    store: SessionStore,
+) -> None:
+    dns_findings = [
+        finding("dns.split_horizon", "internal 10.1.1.1, external 203.0.113.5"),
+        finding("dns.consistent", "agree on the other name"),
+    ]
+    case = make_case(
+        "line-case",
+        PLAYBOOK.replace("uplink.best: 1", "uplink.best: 1\n    dns.consistent: 1"),
+    )
+    fakes = FakeProbes(dns_findings, LOSSY_LINES)
+    playbook, _ = load_playbook(
+        case, {n: s.params for n, s in fakes.specs.items()}, frozenset(ACTION_KINDS)
+    )
+    engine = DiagnosisEngine(
+        SITE, {case.id: case}, {case.id: playbook}, store, fakes.specs
+    )
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), always_done
+    )
+
+    assert not result.causes[0].ruled_out
+    assert result.ruled_out == []

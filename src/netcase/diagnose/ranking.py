@@ -59,8 +59,9 @@ def rank_causes(
     """Score every case and say what the findings rule out.
 
     Supporting codes add their weights, the symptom's search score adds up
-    to :data:`SYMPTOM_WEIGHT`, and any ruling-out code sends a case to the
-    bottom. Cases with nothing for them are left out.
+    to :data:`SYMPTOM_WEIGHT`, and a ruling-out code sends a case to the
+    bottom unless a supporting code of the same probe family is present too.
+    Cases with nothing for them are left out.
 
     Returns:
         The causes, best first, and one sentence per ruled-out case.
@@ -87,7 +88,16 @@ def _score(
 ) -> RankedCause:
     evidence = playbook.evidence if playbook else None
     supports = [f for f in findings if evidence and f.code in evidence.supports]
-    against = [f for f in findings if evidence and f.code in evidence.rules_out]
+    # Mixed answers of one probe (one name split, another consistent) do not
+    # rule a case out: its own family's support weighs against the rule.
+    supported = {f.code.split(".")[0] for f in supports}
+    against = [
+        f
+        for f in findings
+        if evidence
+        and f.code in evidence.rules_out
+        and f.code.split(".")[0] not in supported
+    ]
     weight = (
         sum(evidence.supports[code] for code in {f.code for f in supports})
         if evidence
@@ -107,5 +117,6 @@ def _score(
 
 
 def _ruled_out_statement(cause: RankedCause) -> str:
-    reasons = "; ".join(dict.fromkeys(f.summary for f in cause.against))
-    return f"{cause.cause} is not the cause: {reasons}"
+    reasons = list(dict.fromkeys(f.summary for f in cause.against))
+    more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
+    return f"{cause.cause} is not the cause: {'; '.join(reasons[:2])}{more}"

@@ -123,7 +123,10 @@ def _agreement(group: list[Lookup]) -> list[Finding]:
         for lookup in answered
     }
     if len(answered) >= 2 and len(keys) == 1:
-        return [_consistent(answered)]
+        # Agreeing that a name has no record of one type says nothing about
+        # the answers that matter (the A records of a v4-only site, say).
+        empty = keys == {frozenset()}
+        return [] if empty else [_consistent(answered)]
     return _split_horizon(answered) + _mismatch(answered)
 
 
@@ -132,10 +135,8 @@ def _consistent(answered: list[Lookup]) -> Finding:
     addresses = sorted({a for lookup in answered for a in lookup.addresses})
     if first.status == "nxdomain":
         said = "say it does not exist"
-    elif addresses:
-        said = f"answer {', '.join(addresses)}"
     else:
-        said = f"have no {first.rdtype} record"
+        said = f"answer {', '.join(addresses)}"
     return Finding(
         "dns.consistent",
         Severity.INFO,
