@@ -1,0 +1,217 @@
+"""The netcase App: opens the knowledge base, owns the screens, reports failures."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.logging import TextualHandler
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from netcase.config import Paths
+from netcase.errors import NetcaseError
+from netcase.kb.catalog import FileProblem
+from netcase.kb.search import SearchHit
+from netcase.kb.service import KnowledgeBase
+from netcase.tui.screens.case import CaseScreen
+from netcase.tui.screens.search import SearchScreen
+
+log = logging.getLogger(__name__)
+
+PROBLEMS_IN_NOTIFICATION = 3
+
+
+class KnowledgeBaseOpened(Message):
+    """The case folder was synced and the search index is ready."""
+
+    def __init__(
+        self, cases: Sequence[SearchHit], problems: Sequence[FileProblem]
+    ) -> None:
+        super().__init__()
+        self.cases = list(cases)
+        """Every usable case, most recently updated first."""
+        self.problems = list(problems)
+        """The case files that could not be loaded."""
+
+
+class CaseCommands(Provider):
+    """Offers every case in the command palette, found by its titles or its id."""
+
+    def _cases(self) -> list[SearchHit]:
+        app = self.app
+        return app.cases if isinstance(app, NetcaseApp) else []
+
+    def _open(self, case_id: str) -> None:
+        app = self.app
+        if isinstance(app, NetcaseApp):
+            app.open_case(case_id)
+
+    async def discover(self) -> Hits:
+        """List every case before anything is typed."""
+        for case in self._cases():
+            yield DiscoveryHit(
+                case.title, partial(self._open, case.id), help=_help(case)
+            )
+
+    async def search(self, query: str) -> Hits:
+        """Yield the cases whose English or Chinese title, or id, matches ``query``."""
+        # TODO: titles are fuzzy-matched on the event loop without a pause - with
+        # 10,000 cases each key in the palette stalls the screen for about 0.2 s.
+        matcher = self.matcher(query)
+        for case in self._cases():
+            score = max(
+                matcher.match(name) for name in (case.title, case.title_zh, case.id)
+            )
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(case.title),
+                    partial(self._open, case.id),
+                    text=case.title,
+                    help=_help(case),
+                )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _help(case: SearchHit) -> str:
+    return f"{case.title_zh}\n{case.id}"
+
+
+class NetcaseApp(App[None]):
+    """Find past network incidents by their symptoms and read them.
+
+    Args:
+        kb: The knowledge base to show; it is opened in a worker once the App
+            runs, so the query box takes keys at once.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "netcase"
+    COMMANDS = App.COMMANDS | {CaseCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | ctrl+q | Quit netcase. |
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        super().__init__()
+        self.kb = kb
+        self.cases: list[SearchHit] = []
+        """Every usable case, most recently updated first, once the KB is open."""
+        self._search_screen: SearchScreen | None = None
+
+    def get_default_screen(self) -> Screen[None]:
+        """Start on the search screen."""
+        self._search_screen = SearchScreen(self.kb)
+        return self._search_screen
+
+    @property
+    def search_screen(self) -> SearchScreen:
+        """The search screen, at the bottom of the screen stack."""
+        assert self._search_screen is not None, "The App is not running."
+        return self._search_screen
+
+    def on_mount(self) -> None:
+        """Open the knowledge base off the event loop; it loads jieba and syncs."""
+        self.run_worker(
+            partial(self._open_in_thread, self.kb),
+            name="open knowledge base",
+            group="open",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _open_in_thread(self, kb: KnowledgeBase) -> None:
+        report = kb.open()
+        cases = kb.search("", limit=max(1, len(report.active)))
+        self.post_message(KnowledgeBaseOpened(cases, kb.problems))
+
+    def on_knowledge_base_opened(self, message: KnowledgeBaseOpened) -> None:
+        """Let the search start, and warn about case files that were skipped."""
+        self.cases = message.cases
+        self.search_screen.knowledge_base_opened(message.cases, message.problems)
+        if message.problems:
+            self._warn_about(message.problems)
+
+    def _warn_about(self, problems: Sequence[FileProblem]) -> None:
+        files = len({problem.path for problem in problems})
+        shown = [str(problem) for problem in problems[:PROBLEMS_IN_NOTIFICATION]]
+        if len(problems) > PROBLEMS_IN_NOTIFICATION:
+            hidden = len(problems) - PROBLEMS_IN_NOTIFICATION
+            shown.append(f"… and {hidden} more: F2 lists them all.")
+        summary = (
+            f"{_plural(files, 'case file')} could not be loaded "
+            f"({_plural(len(problems), 'problem')}); every other case is searchable."
+        )
+        self.notify(
+            "\n".join([summary, *shown]),
+            title="Case file problems",
+            severity="warning",
+            timeout=20,
+            markup=False,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Turn any failed worker into an error notification."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, NetcaseError):
+            title, text = error.title, error.message
+        else:
+            title, text = "Unexpected error", f"{type(error).__name__}: {error}"
+        log.error("worker %r failed: %s", event.worker.name, text, exc_info=error)
+
+        if event.worker.group == "open":
+            self.search_screen.knowledge_base_failed(text)
+        self.notify(text, title=title, severity="error", timeout=20, markup=False)
+
+    def open_case(self, case_id: str) -> None:
+        """Show one case on its own screen."""
+        self.push_screen(CaseScreen(self.kb, case_id))
+
+
+def route_logging_to_textual() -> None:
+    """Send log records to Textual's log and never to the terminal under the App.
+
+    A handler writing to the real stderr (the CLI's, or the one jieba adds to
+    its own logger) would paint its lines over the screen.
+    """
+    terminal_streams = {sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__}
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(TextualHandler())
+
+    for logger in logging.Logger.manager.loggerDict.values():
+        if not isinstance(logger, logging.Logger):
+            continue
+        for handler in list(logger.handlers):
+            stream = getattr(handler, "stream", None)
+            if stream in terminal_streams:
+                logger.removeHandler(handler)
+
+
+def run_tui(paths: Paths) -> int:
+    """Run the TUI on the cases of ``paths``; return the process exit code."""
+    route_logging_to_textual()
+    app = NetcaseApp(KnowledgeBase(paths))
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,46 @@
+"""One case on a screen of its own, for reading it whole."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from netcase.kb.service import KnowledgeBase
+from netcase.tui.widgets.case_view import CaseView
+
+
+class CaseScreen(Screen[None]):
+    """Shows one case as Markdown until Escape goes back.
+
+    Args:
+        kb: The knowledge base holding the case.
+        case_id: The case to show.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | escape | Go back to the screen this case was opened from. |
+    """
+
+    def __init__(self, kb: KnowledgeBase, case_id: str) -> None:
+        super().__init__()
+        self.kb = kb
+        self.case_id = case_id
+
+    def compose(self) -> ComposeResult:
+        yield CaseView(self.kb, placeholder=f"Reading `{self.case_id}`…", id="case")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read the case and give its view the keys, so arrows scroll it."""
+        view = self.query_one(CaseView)
+        view.show(self.case_id)
+        view.focus()

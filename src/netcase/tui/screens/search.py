@@ -1,0 +1,213 @@
+"""The search screen: type a symptom, see the ranked cases and read the highlighted one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import partial
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.worker import get_current_worker
+
+from netcase.kb.catalog import FileProblem
+from netcase.kb.search import SearchHit
+from netcase.kb.service import KnowledgeBase
+from netcase.tui.screens.case import CaseScreen
+from netcase.tui.screens.problems import ProblemsScreen
+from netcase.tui.widgets.case_view import CaseView
+from netcase.tui.widgets.query import QueryInput
+from netcase.tui.widgets.results import ResultList
+
+DEBOUNCE_S = 0.15
+SEARCH_LIMIT = 50
+PLACEHOLDER = "Describe the symptom, in Chinese or English (tag:wifi filters)"
+PREVIEW_PLACEHOLDER = "*No case is highlighted.*"
+
+
+class SearchScreen(Screen[None]):
+    """The main screen: a query box, the ranked cases and a preview of one.
+
+    Args:
+        kb: The knowledge base to search; it is opened by the App, which calls
+            :meth:`knowledge_base_opened` once searching can start.
+    """
+
+    AUTO_FOCUS = "#query"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "move_highlight(1)", "Next case", show=False),
+        Binding("up", "move_highlight(-1)", "Previous case", show=False),
+        Binding("pagedown", "page_highlight(1)", "Page down", show=False),
+        Binding("pageup", "page_highlight(-1)", "Page up", show=False),
+        Binding("escape", "clear_query", "Clear"),
+        Binding("f2", "show_problems", "Problems"),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | down | Highlight the next case, even while typing. |
+    | up | Highlight the previous case, even while typing. |
+    | pagedown | Move the highlight a page down. |
+    | pageup | Move the highlight a page up. |
+    | escape | Clear the query, listing every case again. |
+    | f2 | List the case files that could not be loaded. |
+    """
+
+    class SearchFinished(Message):
+        """A search worker ranked the cases for a query."""
+
+        def __init__(self, query: str, hits: list[SearchHit]) -> None:
+            super().__init__()
+            self.query = query
+            self.hits = hits
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        super().__init__()
+        self.kb = kb
+        self.all_cases: list[SearchHit] = []
+        self.problems: list[FileProblem] = []
+        self.ready = False
+        self.requested_query: str | None = None
+        """The query whose results the list waits for, or shows."""
+        self.shown_query: str | None = None
+        """The query whose results the list shows."""
+        self._open_when_shown = False
+
+    def compose(self) -> ComposeResult:
+        yield QueryInput(placeholder=PLACEHOLDER, id="query")
+        with Horizontal(id="panes"):
+            yield ResultList(id="results")
+            yield CaseView(self.kb, PREVIEW_PLACEHOLDER, id="preview")
+        yield Static("Loading cases…", id="status", markup=False)
+        yield Footer()
+
+    @property
+    def results(self) -> ResultList:
+        """The list of ranked cases."""
+        return self.query_one(ResultList)
+
+    def knowledge_base_opened(
+        self, cases: Sequence[SearchHit], problems: Sequence[FileProblem]
+    ) -> None:
+        """Start searching: show the results for whatever was typed meanwhile."""
+        self.all_cases = list(cases)
+        self.problems = list(problems)
+        self.ready = True
+        self._search(self.query_one(Input).value, delay_s=0.0)
+
+    def knowledge_base_failed(self, reason: str) -> None:
+        """Say in the status line that no case could be loaded."""
+        self.query_one("#status", Static).update(f"No cases loaded: {reason}")
+
+    @on(Input.Changed, "#query")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self._search(event.value, delay_s=DEBOUNCE_S)
+
+    def _search(self, query: str, delay_s: float) -> None:
+        """Rank the cases for ``query`` in a worker that replaces any older one."""
+        if not self.ready:
+            return
+        self.requested_query = query
+        if not query.strip():
+            self._show(query, self.all_cases)
+            return
+
+        # The App runs the worker so that its one failure handler reports errors.
+        self.app.run_worker(
+            partial(self._rank_in_thread, self.kb, query, delay_s),
+            name="search",
+            group="search",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _rank_in_thread(self, kb: KnowledgeBase, query: str, delay_s: float) -> None:
+        # Waiting first lets the next key cancel this search before it costs anything.
+        worker = get_current_worker()
+        time.sleep(delay_s)
+        if worker.is_cancelled:
+            return
+
+        hits = kb.search(query, limit=SEARCH_LIMIT)
+        if not worker.is_cancelled:
+            self.post_message(self.SearchFinished(query, hits))
+
+    def on_search_screen_search_finished(self, message: SearchFinished) -> None:
+        """Show the hits, unless the query changed while they were ranked."""
+        if message.query == self.requested_query:
+            self._show(message.query, message.hits)
+
+    def _show(self, query: str, hits: Sequence[SearchHit]) -> None:
+        self.shown_query = query
+        self.results.show_hits(hits)
+        self.query_one(CaseView).show(self.results.highlighted_case_id)
+        self.query_one("#status", Static).update(self._status(query, len(hits)))
+        if self._open_when_shown:
+            self._open_when_shown = False
+            self._open_highlighted()
+
+    def _status(self, query: str, count: int) -> str:
+        total = len(self.all_cases)
+        if not query.strip():
+            line = f"{total} cases, most recently updated first"
+        elif count == 0:
+            line = f"No case of {total} matches; try other words"
+        else:
+            line = f"{count} of {total} cases match, best first"
+        skipped = len({problem.path for problem in self.problems})
+        if skipped:
+            line += f" · {skipped} file{'s' if skipped != 1 else ''} skipped (F2)"
+        return line
+
+    @on(OptionList.OptionHighlighted, "#results")
+    def _preview_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.query_one(CaseView).show(event.option.id)
+
+    @on(OptionList.OptionSelected, "#results")
+    def _open_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.app.push_screen(CaseScreen(self.kb, event.option.id))
+
+    @on(Input.Submitted, "#query")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        # Enter typed before the debounced search ended opens the new best case.
+        if event.value != self.shown_query:
+            self._open_when_shown = True
+            self._search(event.value, delay_s=0.0)
+        else:
+            self._open_highlighted()
+
+    def _open_highlighted(self) -> None:
+        case_id = self.results.highlighted_case_id
+        if case_id is not None:
+            self.app.push_screen(CaseScreen(self.kb, case_id))
+
+    def action_move_highlight(self, step: int) -> None:
+        """Move the highlight up or down the results."""
+        if step > 0:
+            self.results.action_cursor_down()
+        else:
+            self.results.action_cursor_up()
+
+    async def action_page_highlight(self, step: int) -> None:
+        """Move the highlight a page up or down the results."""
+        await self.results.run_action("page_down" if step > 0 else "page_up")
+
+    def action_clear_query(self) -> None:
+        """Empty the query box and give it the keys."""
+        query_input = self.query_one(Input)
+        query_input.value = ""
+        query_input.focus()
+
+    def action_show_problems(self) -> None:
+        """List the case files the last sync could not load."""
+        self.app.clear_notifications()
+        self.app.push_screen(ProblemsScreen(self.problems))
