@@ -274,7 +274,7 @@ async def test_mixed_dns_answers_do_not_rule_out_a_case_supported_by_the_same_pr
     ]
     case = make_case(
         "line-case",
-        PLAYBOOK.replace("uplink.best: 1", "uplink.best: 1\n    dns.consistent: 1"),
+        PLAYBOOK.replace("uplink.best: 1}", "uplink.best: 1, dns.consistent: 1}"),
     )
     fakes = FakeProbes(dns_findings, LOSSY_LINES)
     playbook, _ = load_playbook(
