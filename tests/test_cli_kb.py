@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kbfiles import case_text, copy_repo_kb, write_case
-from netcase.cli import main
+from netcase.cli import build_parser, main
 
 
 @pytest.fixture
@@ -194,8 +194,33 @@ def test_python_dash_m_runs_the_cli(kb_dir: Path) -> None:
     assert "Building prefix dict" not in done.stderr
 
 
-def test_findings_lists_every_code_with_its_meaning(capsys: pytest.CaptureFixture[str]) -> None:
+def test_findings_lists_every_code_with_its_meaning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     codes = run_json(capsys, "findings", "--json")
 
     assert isinstance(codes, dict)
     assert "uplink.best" in codes and codes["dns.split_horizon"]
+
+
+def test_options_before_the_command_are_kept(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    hits = run_json(capsys, "--kb", str(kb_dir), "-v", "search", "FTP 速度慢", "--json")
+
+    assert isinstance(hits, list) and hits[0]["id"] == "wifi-roaming-ftp-slowdown"
+    args = build_parser().parse_args(["-v", "--kb", str(kb_dir), "search", "x"])
+    assert args.verbose is True and args.kb == str(kb_dir)
+
+
+def test_bare_netcase_opens_the_tui_without_loading_the_command_parsers() -> None:
+    code = (
+        "import sys, netcase.cli as c\n"
+        "c._opens_tui(sys.argv[1:]) or sys.exit(1)\n"
+        "assert 'netcase.kb.search' not in sys.modules and 'sqlalchemy' not in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--kb", "somewhere", "-v"], check=False
+    )
+
+    assert done.returncode == 0

@@ -8,26 +8,36 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from netcase.cli import diagcmd, kbcmd, probecmd
 from netcase.config import resolve_paths
 from netcase.errors import CaseNotFoundError, NetcaseError
-from netcase.probes.findings import FINDING_CODES
 
 EXIT_PROBLEMS, EXIT_USAGE = 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Declare every command and option."""
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name.
+
+    Their defaults are suppressed so that a value given before the command is
+    not reset by the sub-command's parser; :func:`main` fills them in after.
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--kb",
         metavar="DIR",
+        default=argparse.SUPPRESS,
         help="case folder (default: $NETCASE_KB, ./kb, shipped cases)",
     )
     common.add_argument(
-        "-v", "--verbose", action="store_true", help="log what happens to stderr"
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log what happens to stderr",
     )
+    return common
 
+
+def _top_parser(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netcase",
         description=(
@@ -36,6 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         parents=[common],
     )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Declare every command and option."""
+    from netcase.cli import diagcmd, kbcmd, probecmd
+
+    common = _common_options()
+    parser = _top_parser(common)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     kbcmd.add_parsers(commands, common)
     probecmd.add_parsers(commands, common)
@@ -49,7 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return the process exit code."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Opening the TUI needs no command parsers (and none of their imports).
+    parser = _top_parser(_common_options()) if _opens_tui(words) else build_parser()
+    args = parser.parse_args(words)
+    for name, default in (("kb", None), ("verbose", False), ("command", None)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -64,11 +89,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _opens_tui(words: list[str]) -> bool:
+    """True when the words hold no command and no request for help."""
+    after_kb = False
+    for word in words:
+        if word in ("-h", "--help") or (not word.startswith("-") and not after_kb):
+            return False
+        after_kb = word == "--kb"
+    return True
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command is None:
         from netcase.tui.app import run_tui
 
         return run_tui(resolve_paths(args.kb))
+
+    from netcase.cli import diagcmd, kbcmd, probecmd
+
     if args.command == "probe":
         return probecmd.run(args)
     if args.command == "findings":
@@ -82,6 +120,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _findings(as_json: bool) -> int:
     """Print every finding code with its meaning."""
+    from netcase.probes.findings import FINDING_CODES
+
     if as_json:
         print(json.dumps(FINDING_CODES, indent=2))
         return 0
