@@ -1,4 +1,9 @@
-"""The knowledge base as one service: sync the folder, keep the index, answer."""
+"""The knowledge base as one service: sync the folder, keep the index, answer.
+
+Building a :class:`KnowledgeBase` imports nothing heavy: SQLAlchemy, Whoosh
+and jieba load on first use, in whichever thread opens it, so that a face
+can show itself before they are ready.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,17 @@ import shutil
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from netcase.config import Paths
 from netcase.errors import CaseNotFoundError
-from netcase.kb.case import Case
-from netcase.kb.catalog import (
-    FileProblem,
-    SyncReport,
-    load_case_files,
-    load_cases,
-    sync,
-)
-from netcase.kb.search import SearchHit, SearchIndex, parse_query
-from netcase.kb.text import prepare_jieba
-from netcase.store import make_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from netcase.kb.case import Case
+    from netcase.kb.catalog import FileProblem, SyncReport
+    from netcase.kb.search import SearchHit, SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +40,35 @@ class KnowledgeBase:
         key = hashlib.sha256(
             f"{paths.kb_dir}\0{paths.database_url}".encode()
         ).hexdigest()[:16]
-        self.index = SearchIndex(paths.index_root / key)
+        self.index_folder = paths.index_root / key
         self.problems: list[FileProblem] = []
         self._engine: Engine | None = None
+        self._index: SearchIndex | None = None
         self._lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
         """The catalog's engine, created on first use."""
         if self._engine is None:
+            from netcase.store import make_engine
+
             self._engine = make_engine(self.paths.database_url)
         return self._engine
 
+    @property
+    def index(self) -> SearchIndex:
+        """The search index, opened on first use."""
+        if self._index is None:
+            from netcase.kb.search import SearchIndex
+
+            self._index = SearchIndex(self.index_folder)
+        return self._index
+
     def open(self) -> SyncReport:
         """Load jieba, sync the catalog with the folder and update the index."""
+        from netcase.kb.catalog import sync
+        from netcase.kb.text import prepare_jieba
+
         with self._lock:
             prepare_jieba(self.paths.home / "jieba")
             report = sync(self.engine, self.paths.kb_dir)
@@ -64,15 +79,17 @@ class KnowledgeBase:
     def reindex(self) -> SyncReport:
         """Throw the index away and build it again from the catalog."""
         with self._lock:
-            if self.index.folder.exists():
-                shutil.rmtree(self.index.folder)
-            self.index = SearchIndex(self.index.folder)
+            if self.index_folder.exists():
+                shutil.rmtree(self.index_folder)
+            self._index = None
         return self.open()
 
     def search(
         self, text: str, tags: Iterable[str] = (), limit: int = 20
     ) -> list[SearchHit]:
         """Rank cases for a typed query; an empty query lists the newest first."""
+        from netcase.kb.search import parse_query
+
         query = parse_query(text, tags)
         if query.is_empty:
             return self.index.recent(query.tags, limit)
@@ -84,6 +101,8 @@ class KnowledgeBase:
         Raises:
             CaseNotFoundError: When no usable case has that id.
         """
+        from netcase.kb.catalog import load_cases
+
         cases = load_cases(self.engine, self.paths.kb_dir, [case_id])
         if case_id not in cases:
             raise CaseNotFoundError(
@@ -94,9 +113,13 @@ class KnowledgeBase:
 
     def case_files(self) -> list[tuple[Path, Case]]:
         """Return every usable case with its file, from the catalog."""
+        from netcase.kb.catalog import load_case_files
+
         return load_case_files(self.engine, self.paths.kb_dir)
 
     def _load(self, ids: list[str]) -> dict[str, Case]:
+        from netcase.kb.catalog import load_cases
+
         # A long id list outgrows SQL's parameter limit; then read them all.
         return load_cases(
             self.engine, self.paths.kb_dir, ids if len(ids) <= 500 else None

@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -18,11 +18,13 @@ from textual.worker import Worker, WorkerState
 
 from netcase.config import Paths
 from netcase.errors import NetcaseError
-from netcase.kb.catalog import FileProblem
-from netcase.kb.search import SearchHit
 from netcase.kb.service import KnowledgeBase
 from netcase.tui.screens.case import CaseScreen
 from netcase.tui.screens.search import SearchScreen
+
+if TYPE_CHECKING:
+    from netcase.kb.catalog import FileProblem
+    from netcase.kb.search import SearchHit
 
 log = logging.getLogger(__name__)
 

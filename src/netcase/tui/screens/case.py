@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from netcase.kb.service import KnowledgeBase
 from netcase.tui.widgets.case_view import CaseView
+
+if TYPE_CHECKING:
+    from netcase.kb.service import KnowledgeBase
 
 
 class CaseScreen(Screen[None]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from netcase.kb.catalog import FileProblem
+if TYPE_CHECKING:
+    from netcase.kb.catalog import FileProblem
 
 
 class ProblemsScreen(Screen[None]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,14 +16,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.worker import get_current_worker
 
-from netcase.kb.catalog import FileProblem
-from netcase.kb.search import SearchHit
-from netcase.kb.service import KnowledgeBase
 from netcase.tui.screens.case import CaseScreen
 from netcase.tui.screens.problems import ProblemsScreen
 from netcase.tui.widgets.case_view import CaseView
 from netcase.tui.widgets.query import QueryInput
 from netcase.tui.widgets.results import ResultList
+
+if TYPE_CHECKING:
+    from netcase.kb.catalog import FileProblem
+    from netcase.kb.search import SearchHit
+    from netcase.kb.service import KnowledgeBase
 
 DEBOUNCE_S = 0.15
 SEARCH_LIMIT = 50

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -10,8 +11,9 @@ from textual.message import Message
 from textual.widgets import Markdown
 from textual.worker import get_current_worker
 
-from netcase.kb.case import Case
-from netcase.kb.service import KnowledgeBase
+if TYPE_CHECKING:
+    from netcase.kb.case import Case
+    from netcase.kb.service import KnowledgeBase
 
 
 class CaseView(VerticalScroll):

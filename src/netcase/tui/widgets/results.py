@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
@@ -12,7 +12,9 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from netcase.kb.search import SearchHit
+if TYPE_CHECKING:
+    from netcase.kb.search import SearchHit
+
 
 MARKED = re.compile(r"\*\*(.+?)\*\*")
 SNIPPET_LINES = 2
