@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,22 @@ def start_resolver(
     raise RuntimeError(f"dnsmasq did not listen on port {port}")
 
 
+@contextmanager
+def resolvers(lab: TwoUplinkLab, external_address: str | None = None) -> Iterator[None]:
+    """Run the internal and external resolvers; the external one may answer otherwise."""
+    target = lab.address("target")
+    processes = [
+        start_resolver(lab, INTERNAL_PORT, target),
+        start_resolver(lab, EXTERNAL_PORT, external_address or target),
+    ]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+
+
 @pytest.fixture
 def paypal_lab(tmp_path: Path) -> Iterator[tuple[TwoUplinkLab, Path]]:
     with two_uplink_lab() as lab:
@@ -103,19 +120,11 @@ def test_lossy_telecom_line_proposes_switching_the_user_to_unicom(
     paypal_lab: tuple[TwoUplinkLab, Path], tmp_path: Path
 ) -> None:
     lab, site = paypal_lab
-    resolvers = [
-        start_resolver(lab, port, lab.address("target"))
-        for port in (INTERNAL_PORT, EXTERNAL_PORT)
-    ]
     lab.drop_percent(1, 50)
-    try:
+    with resolvers(lab):
         result = diagnose_in_lab(
             lab, site, copy_repo_kb(tmp_path / "kb"), tmp_path / "home"
         )
-    finally:
-        for process in resolvers:
-            process.terminate()
-            process.wait()
 
     assert {"uplink.loss", "uplink.best", "dns.consistent"} <= codes(result)
     assert result["causes"][0]["case"] == "paypal-telecom-uplink"
@@ -135,19 +144,11 @@ def test_split_horizon_answers_name_dns_and_do_not_switch_the_line(
     paypal_lab: tuple[TwoUplinkLab, Path], tmp_path: Path
 ) -> None:
     lab, site = paypal_lab
-    resolvers = [
-        start_resolver(lab, INTERNAL_PORT, lab.address("target")),
-        start_resolver(lab, EXTERNAL_PORT, "203.0.113.80"),
-    ]
     lab.drop_percent(1, 50)
-    try:
+    with resolvers(lab, external_address="203.0.113.80"):
         result = diagnose_in_lab(
             lab, site, copy_repo_kb(tmp_path / "kb"), tmp_path / "home"
         )
-    finally:
-        for process in resolvers:
-            process.terminate()
-            process.wait()
 
     assert "dns.split_horizon" in codes(result)
     top = result["causes"][0]
@@ -162,20 +163,12 @@ def test_both_lines_lossy_proposes_escalating_to_the_isp(
     paypal_lab: tuple[TwoUplinkLab, Path], tmp_path: Path
 ) -> None:
     lab, site = paypal_lab
-    resolvers = [
-        start_resolver(lab, port, lab.address("target"))
-        for port in (INTERNAL_PORT, EXTERNAL_PORT)
-    ]
     lab.drop_percent(1, 50)
     lab.drop_percent(2, 50)
-    try:
+    with resolvers(lab):
         result = diagnose_in_lab(
             lab, site, copy_repo_kb(tmp_path / "kb"), tmp_path / "home"
         )
-    finally:
-        for process in resolvers:
-            process.terminate()
-            process.wait()
 
     assert "uplink.all_degraded" in codes(result)
     kinds = [a["kind"] for a in result["actions"]]

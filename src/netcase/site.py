@@ -134,6 +134,28 @@ def parse_resolver(text: str, where: str = "resolver") -> ResolverAddress:
     return ResolverAddress(host, number)
 
 
+def parse_uplink(text: str, site: Site) -> Uplink:
+    """Parse ``NAME=SOURCE`` or the name of one of the site's uplinks.
+
+    Raises:
+        ConfigError: When the source is not an IP address or the name unknown.
+    """
+    name, equals, source = (part.strip() for part in text.partition("="))
+    if not equals:
+        return site.uplink(name)
+    try:
+        ipaddress.ip_address(source)
+    except ValueError as exc:
+        raise ConfigError(
+            f"The uplink {text!r} needs NAME=SOURCE with an IP address as SOURCE, "
+            "such as telecom=10.0.1.2."
+        ) from exc
+    if not name:
+        raise ConfigError(f"The uplink {text!r} has no name; write NAME=SOURCE.")
+    known = {uplink.name: uplink for uplink in site.uplinks}
+    return Uplink(name, known[name].label if name in known else name, source)
+
+
 def load_site(path: str | Path | None = None) -> Site:
     """Load the site profile: ``path``, else $NETCASE_SITE, else the defaults.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from netcase.probes.latency import (
 )
 from netcase.probes.latency_target import TargetError, split_target
 from netcase.probes.result import ProbeResult
-from netcase.site import Site, Uplink, parse_resolver
+from netcase.site import Site, Uplink, parse_resolver, parse_uplink
 
 DEFAULT_COUNT, DEFAULT_INTERVAL_S, DEFAULT_TIMEOUT_S = 10, 0.2, 1.0
 COLUMNS = ("UPLINK", "SOURCE", "SENT", "RECV", "LOSS")
@@ -156,26 +155,7 @@ def _params(args: argparse.Namespace, site: Site) -> LatencyParams:
 def _uplinks(given: Sequence[str] | None, site: Site) -> tuple[Uplink, ...]:
     if not given:
         return site.uplinks
-    return tuple(_uplink(text, site) for text in given)
-
-
-def _uplink(text: str, site: Site) -> Uplink:
-    name, equals, source = text.partition("=")
-    name, source = name.strip(), source.strip()
-    if not equals:
-        return site.uplink(name)
-    try:
-        ipaddress.ip_address(source)
-    except ValueError as exc:
-        raise ConfigError(
-            f"The uplink {text!r} needs NAME=SOURCE with an IP address as SOURCE, "
-            "such as telecom=10.0.1.2."
-        ) from exc
-    if not name:
-        raise ConfigError(f"The uplink {text!r} has no name; write NAME=SOURCE.")
-    known = {uplink.name: uplink for uplink in site.uplinks}
-    label = known[name].label if name in known else name
-    return Uplink(name, label, source)
+    return tuple(parse_uplink(text, site) for text in given)
 
 
 def render(result: ProbeResult) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import sys
 import threading
 from contextlib import suppress
@@ -14,7 +13,7 @@ from netcase.cli.probecmd import ProbeCannotRun
 from netcase.errors import ConfigError
 from netcase.probes.result import ProbeResult
 from netcase.probes.throughput import SPEEDTEST, backend_of, probe_throughput
-from netcase.site import Site, Uplink
+from netcase.site import Site, Uplink, parse_uplink
 
 MAX_SECONDS = 600.0
 
@@ -172,19 +171,7 @@ def _is_server(server: str) -> bool:
 
 
 def _uplink(text: str | None, site: Site) -> Uplink | None:
-    if text is None:
-        return None
-    name, equals, source = text.partition("=")
-    if not equals:
-        return site.uplink(name)
-    try:
-        ipaddress.ip_address(source)
-    except ValueError as exc:
-        raise ConfigError(
-            f"--uplink {text!r}: {source!r} is not an IP address; write "
-            "NAME=SOURCE, such as telecom=10.0.1.2."
-        ) from exc
-    return Uplink(name or source, source=source)
+    return None if text is None else parse_uplink(text, site)
 
 
 def _expect(mbps: float | None) -> float | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from netcase.probes.findings import Finding
 from netcase.probes.result import ProbeResult
-from netcase.site import Site, Uplink, parse_resolver
+from netcase.site import Site, Uplink, parse_resolver, parse_uplink
 
 Progress = Callable[[Any], None]
 Runner = Callable[[dict[str, Any], Site, Progress | None], Awaitable[ProbeResult]]
@@ -70,16 +70,7 @@ async def _run_dns(
 
 def _uplinks(value: Any, site: Site) -> tuple[Uplink, ...]:
     """Read ``name=source`` texts (or site uplink names); default the site's uplinks."""
-    uplinks: list[Uplink] = []
-    for text in _texts(value):
-        name, equals, source = text.partition("=")
-        if not equals:
-            uplinks.append(site.uplink(name.strip()))
-            continue
-        known = {u.name: u for u in site.uplinks}
-        label = known[name].label if name in known else name
-        uplinks.append(Uplink(name.strip(), label, source.strip()))
-    return tuple(uplinks) or site.uplinks
+    return tuple(parse_uplink(text, site) for text in _texts(value)) or site.uplinks
 
 
 async def _run_latency(
