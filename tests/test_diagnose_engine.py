@@ -290,3 +290,31 @@ async def test_mixed_dns_answers_do_not_rule_out_a_case_supported_by_the_same_pr
 
     assert not result.causes[0].ruled_out
     assert result.ruled_out == []
+
+
+async def test_manual_instruction_is_shown_with_the_inputs_filled_in(
+    store: SessionStore,
+) -> None:
+    fakes = FakeProbes([], LOSSY_LINES)
+    case = make_case(
+        "line-case",
+        PLAYBOOK.replace(
+            "manual: Reconnect Wi-Fi", "manual: Flush {domain} then {user_ip}"
+        ),
+    )
+    playbook, problems = load_playbook(
+        case, {n: s.params for n, s in fakes.specs.items()}, frozenset(ACTION_KINDS)
+    )
+    assert problems == []
+    engine = DiagnosisEngine(
+        SITE, {case.id: case}, {case.id: playbook}, store, fakes.specs
+    )
+    shown: list[str] = []
+
+    async def ask(step: Step) -> bool:
+        shown.append(step.text)
+        return True
+
+    await engine.run(playbook, resolve_inputs(playbook, {}), ask)
+
+    assert shown == ["Flush www.example.test then <user_ip>"]

@@ -7,7 +7,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -195,7 +195,7 @@ class DiagnosisEngine:
     ) -> None:
         for stage in _stages(playbook.steps):
             if stage[0].is_manual:
-                outcome = await self._manual(stage[0], ask, listener)
+                outcome = await self._manual(stage[0], inputs, ask, listener)
                 self._record(diagnosis, playbook, outcome)
                 continue
             tasks = [
@@ -210,15 +210,25 @@ class DiagnosisEngine:
                     task.cancel()
 
     async def _manual(
-        self, step: Step, ask: AskManual, listener: Listener
+        self,
+        step: Step,
+        inputs: Mapping[str, str | None],
+        ask: AskManual,
+        listener: Listener,
     ) -> StepOutcome:
         started, clock = now(), time.perf_counter()
-        listener(StepEvent(step, "started"))
-        done = await ask(step)
+        context = _context(inputs, self.site, [])
+        shown = replace(
+            step,
+            text=fill(step.text, context, missing="mark"),
+            text_zh=fill(step.text_zh, context, missing="mark"),
+        )
+        listener(StepEvent(shown, "started"))
+        done = await ask(shown)
         outcome = StepOutcome(
             step, "done" if done else "skipped", started, time.perf_counter() - clock
         )
-        listener(StepEvent(step, "finished", outcome))
+        listener(StepEvent(shown, "finished", outcome))
         return outcome
 
     async def _probe(

@@ -264,6 +264,7 @@ def _step(
                 path,
                 f"The manual step {step_id!r} needs 'manual' and 'manual_zh' instructions.",
             )
+        check.lookups([text, text_zh], f"{path}.manual", inputs, with_findings=False)
         return Step(step_id, text=text, text_zh=text_zh)
 
     probe = str(raw.get("probe"))
