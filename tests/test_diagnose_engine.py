@@ -299,7 +299,7 @@ async def test_manual_instruction_is_shown_with_the_inputs_filled_in(
     case = make_case(
         "line-case",
         PLAYBOOK.replace(
-            "manual: Reconnect Wi-Fi", "manual: Flush {domain} then {user_ip}"
+            "manual: Reconnect Wi-Fi", "manual: 'Flush {domain} then {user_ip}'"
         ),
     )
     playbook, problems = load_playbook(
