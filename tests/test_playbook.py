@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kbfiles import case_text
 
+from kbfiles import case_text
 from netcase.cli import main
 from netcase.diagnose.actions import ACTION_KINDS
 from netcase.diagnose.playbook import load_playbook
