@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from netcase.config import Paths
 from netcase.errors import NetcaseError
 from netcase.kb.service import KnowledgeBase
+from netcase.site import Site, load_site
 from netcase.tui.screens.case import CaseScreen
 from netcase.tui.screens.search import SearchScreen
 
@@ -105,16 +106,22 @@ class NetcaseApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f3", "probes", "Probes"),
+        Binding("p", "probes", "Probes"),
     ]
     """
     | Key(s) | Description |
     | :- | :- |
     | ctrl+q | Quit netcase. |
+    | f3 | Open the probe screen, even while typing a query. |
+    | p | Open the probe screen when no text field has the focus. |
     """
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, site: Site | None = None) -> None:
         super().__init__()
         self.kb = kb
+        self.site = site or Site()
+        """The site profile the probes use."""
         self.cases: list[SearchHit] = []
         """Every usable case, most recently updated first, once the KB is open."""
         self._search_screen: SearchScreen | None = None
@@ -189,6 +196,14 @@ class NetcaseApp(App[None]):
         """Show one case on its own screen."""
         self.push_screen(CaseScreen(self.kb, case_id))
 
+    def action_probes(self) -> None:
+        """Open the probe screen, unless it is already showing."""
+        # Imported here so that starting the TUI does not load the probe modules.
+        from netcase.tui.screens.probe import ProbeScreen
+
+        if not isinstance(self.screen, ProbeScreen):
+            self.push_screen(ProbeScreen(self.site))
+
 
 def route_logging_to_textual() -> None:
     """Send log records to Textual's log and never to the terminal under the App.
@@ -211,9 +226,15 @@ def route_logging_to_textual() -> None:
                 logger.removeHandler(handler)
 
 
-def run_tui(paths: Paths) -> int:
-    """Run the TUI on the cases of ``paths``; return the process exit code."""
+def run_tui(paths: Paths, site: Site | None = None) -> int:
+    """Run the TUI on the cases of ``paths``; return the process exit code.
+
+    Args:
+        paths: Where the cases, the catalog and the index are.
+        site: The site profile for the probes; by default $NETCASE_SITE's.
+    """
+    site = site or load_site(None)
     route_logging_to_textual()
-    app = NetcaseApp(KnowledgeBase(paths))
+    app = NetcaseApp(KnowledgeBase(paths), site)
     app.run()
     return app.return_code or 0
