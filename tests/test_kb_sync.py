@@ -176,3 +176,41 @@ def test_repository_cases_are_all_valid(tmp_path: Path) -> None:
 
     assert problems == []
     assert len(cases) >= 16
+
+
+def test_catalog_of_an_older_layout_is_rebuilt_and_sessions_are_kept(
+    tmp_path: Path, kb_dir: Path
+) -> None:
+    import sqlite3
+
+    from netcase.diagnose.session import SessionStore
+    from netcase.store import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    session_id = SessionStore(make_engine(url)).start("lab", None, "slow", {})
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute("ALTER TABLE case_file DROP COLUMN mtime_ns")
+
+    store = SessionStore(make_engine(url))
+
+    assert store.load(session_id)[0].symptom == "slow"
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(case_file)")}
+    assert "mtime_ns" in columns
+
+
+def test_same_size_edit_with_a_new_time_is_read_again(kb_dir: Path) -> None:
+    import os
+
+    open_kb(kb_dir)
+    path = kb_dir / "first-case.md"
+    text = path.read_text(encoding="utf-8").replace("Printer", "Plotter")
+    stat = path.stat()
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+    kb = KnowledgeBase(resolve_paths(kb_dir))
+    report = kb.open()
+
+    assert report.read == ["first-case.md"]
+    assert kb.search("plotter")[0].id == "first-case"

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, event
+from sqlalchemy import JSON, Column, event, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel, create_engine
 
@@ -30,6 +30,12 @@ class CaseFileRow(SQLModel, table=True):
     """The file, relative to ``root``."""
     sha256: str
     """The hex digest of the file's bytes when it was read."""
+    size: int = 0
+    """The file's size in bytes when it was last looked at."""
+    mtime_ns: int = 0
+    """The file's modification time when it was last looked at."""
+    id_line: int = 1
+    """The line of the case's ``id`` key, for pointing at a duplicate."""
     case_id: str | None = Field(default=None, index=True)
     """The case's id, or None when the file did not parse."""
     updated: str = ""
@@ -102,6 +108,22 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _drop_outdated_catalog(engine: Engine) -> None:
+    """Drop a case-file table of an older layout; it is rebuilt from the case files.
+
+    Only the catalog is dropped: sessions are records and are never thrown away.
+    """
+    inspector = inspect(engine)
+    if not inspector.has_table(CaseFileRow.__tablename__):
+        return
+    present = {
+        column["name"] for column in inspector.get_columns(CaseFileRow.__tablename__)
+    }
+    if set(CaseFileRow.model_fields) - present:
+        log.info("catalog table of an older layout; rebuilding it from the case files")
+        CaseFileRow.__table__.drop(engine)  # type: ignore[attr-defined]
+
+
 def make_engine(url: str) -> Engine:
     """Create the catalog's engine and its tables.
 
@@ -118,6 +140,7 @@ def make_engine(url: str) -> Engine:
     if is_sqlite:
         event.listen(engine, "connect", _enable_sqlite_pragmas)
     try:
+        _drop_outdated_catalog(engine)
         SQLModel.metadata.create_all(engine)
     except Exception as exc:
         raise ConfigError(

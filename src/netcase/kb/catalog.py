@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -46,14 +49,31 @@ class SyncReport:
 
 def case_files(kb_dir: Path) -> list[Path]:
     """Return the case files of a folder, sorted, skipping READMEs and hidden files."""
-    return sorted(
-        path
-        for path in kb_dir.rglob("*.md")
-        if path.name.lower() not in IGNORED_NAMES
-        and not any(
-            part.startswith((".", "_")) for part in path.relative_to(kb_dir).parts
-        )
-    )
+    return [path for _relative, path, _stat in _walk(kb_dir)]
+
+
+def _walk(kb_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
+    """List the case files under a folder with their stat, sorted by relative path.
+
+    Folders and files starting with '.' or '_' are skipped, as are READMEs.
+    """
+    found: list[tuple[str, Path, os.stat_result]] = []
+    pending = [(kb_dir, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith((".", "_")):
+                continue
+            relative = prefix + entry.name
+            if entry.is_dir():
+                pending.append((Path(entry.path), relative + "/"))
+            elif entry.name.endswith(".md") and entry.name.lower() not in IGNORED_NAMES:
+                found.append((relative, Path(entry.path), entry.stat()))
+    return sorted(found, key=lambda item: item[0])
 
 
 def check_folder(kb_dir: Path) -> tuple[list[tuple[Path, Case]], list[FileProblem]]:
@@ -78,33 +98,52 @@ def check_folder(kb_dir: Path) -> tuple[list[tuple[Path, Case]], list[FileProble
     return cases, problems
 
 
+@dataclass
+class _Known:
+    """What the catalog remembers of one file, without its parsed document."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    case_id: str | None
+    id_line: int
+    problems: list[dict[str, Any]]
+
+
 def sync(engine: Engine, kb_dir: Path) -> SyncReport:
-    """Bring the catalog's rows for ``kb_dir`` in line with its files."""
+    """Bring the catalog's rows for ``kb_dir`` in line with its files.
+
+    A file whose size and modification time are as recorded is taken as
+    unchanged; any other is hashed, and parsed only when its hash differs.
+    """
     started = time.perf_counter()
     root = str(kb_dir)
     report = SyncReport()
-    with Session(engine, expire_on_commit=False) as session:
-        rows = {
-            row.path: row
-            for row in session.exec(select(CaseFileRow).where(CaseFileRow.root == root))
-        }
-        seen: set[str] = set()
-        fresh: dict[str, Case] = {}
-        for path in case_files(kb_dir):
-            relative = path.relative_to(kb_dir).as_posix()
-            seen.add(relative)
+    fresh: dict[str, Case] = {}
+    with Session(engine) as session:
+        known = _known_files(session, root)
+        seen: list[str] = []
+        for relative, path, stat in _walk(kb_dir):
+            seen.append(relative)
+            entry = known.get(relative)
+            if entry and (entry.size, entry.mtime_ns) == (
+                stat.st_size,
+                stat.st_mtime_ns,
+            ):
+                continue
             data = _read_bytes(path)
             digest = hashlib.sha256(data).hexdigest()
-            row = rows.get(relative)
-            if row is not None and row.sha256 == digest:
-                continue
-            case, problems = _parse(path, data)
-            row = _store(session, rows, root, relative, digest, case, problems)
-            report.read.append(relative)
-            if case is not None:
-                fresh[relative] = case
+            case, problems = (
+                (None, []) if entry and entry.sha256 == digest else _parse(path, data)
+            )
+            if entry is None or entry.sha256 != digest:
+                report.read.append(relative)
+                fresh.update({relative: case} if case else {})
+            known[relative] = _store(
+                session, root, relative, digest, stat, case, problems, entry
+            )
 
-        report.removed = sorted(set(rows) - seen)
+        report.removed = sorted(set(known) - set(seen))
         if report.removed:
             session.exec(
                 delete(CaseFileRow).where(
@@ -113,8 +152,7 @@ def sync(engine: Engine, kb_dir: Path) -> SyncReport:
                 )
             )
         session.commit()
-        kept = [rows[p] for p in sorted(seen) if p in rows]
-    _collect(kb_dir, kept, fresh, report)
+    _collect(kb_dir, [(relative, known[relative]) for relative in seen], fresh, report)
     report.duration_s = time.perf_counter() - started
     log.info(
         "synced %s: %d files read, %d removed, %d problems, %.3f s",
@@ -125,6 +163,26 @@ def sync(engine: Engine, kb_dir: Path) -> SyncReport:
         report.duration_s,
     )
     return report
+
+
+def _known_files(session: Session, root: str) -> dict[str, _Known]:
+    """Read the catalog's light columns for every file of a folder."""
+    table = CaseFileRow.__table__  # type: ignore[attr-defined]
+    query = sa_select(
+        table.c.path,
+        table.c.sha256,
+        table.c.size,
+        table.c.mtime_ns,
+        table.c.case_id,
+        table.c.id_line,
+        table.c.problems,
+    ).where(table.c.root == root)
+    return {
+        path: _Known(sha, size, mtime_ns, case_id, id_line, problems or [])
+        for path, sha, size, mtime_ns, case_id, id_line, problems in session.connection().execute(
+            query
+        )
+    }
 
 
 def load_cases(
@@ -176,50 +234,59 @@ def _parse(path: Path, data: bytes) -> tuple[Case | None, list[Problem]]:
 
 def _store(
     session: Session,
-    rows: dict[str, CaseFileRow],
     root: str,
     relative: str,
     digest: str,
+    stat: os.stat_result,
     case: Case | None,
     problems: list[Problem],
-) -> CaseFileRow:
-    row = rows.get(relative) or CaseFileRow(root=root, path=relative, sha256=digest)
-    row.sha256 = digest
-    row.case_id = case.id if case else None
-    row.updated = case.updated.isoformat() if case else ""
-    row.document = case.to_document() if case else None
-    row.problems = [{"line": p.line, "message": p.message} for p in problems]
+    entry: _Known | None,
+) -> _Known:
+    """Save a file's row; an unchanged hash only refreshes its size and time."""
+    row = session.get(CaseFileRow, (root, relative)) or CaseFileRow(
+        root=root, path=relative, sha256=digest
+    )
+    row.size, row.mtime_ns = stat.st_size, stat.st_mtime_ns
+    if entry is None or entry.sha256 != digest:
+        row.sha256 = digest
+        row.case_id = case.id if case else None
+        row.id_line = case.id_line if case else 1
+        row.updated = case.updated.isoformat() if case else ""
+        row.document = case.to_document() if case else None
+        row.problems = [{"line": p.line, "message": p.message} for p in problems]
     session.add(row)
-    rows[relative] = row
-    return row
+    return _Known(
+        row.sha256, row.size, row.mtime_ns, row.case_id, row.id_line, list(row.problems)
+    )
 
 
 def _collect(
-    kb_dir: Path, rows: list[CaseFileRow], fresh: dict[str, Case], report: SyncReport
+    kb_dir: Path,
+    files: list[tuple[str, _Known]],
+    fresh: dict[str, Case],
+    report: SyncReport,
 ) -> None:
-    """Fill the report's problems and active cases from the folder's rows."""
+    """Fill the report's problems and active cases from the folder's files."""
     owners: dict[str, Path] = {}
-    for row in rows:
-        path = kb_dir / row.path
+    for relative, known in files:
+        path = kb_dir / relative
         report.problems += [
-            FileProblem(path, p["line"], p["message"]) for p in row.problems
+            FileProblem(path, p["line"], p["message"]) for p in known.problems
         ]
-        if row.case_id is None:
+        if known.case_id is None:
             continue
-        case = fresh.get(row.path)
-        if row.case_id in owners:
-            line = case.id_line if case else int((row.document or {}).get("id_line", 1))
+        if known.case_id in owners:
             report.problems.append(
                 FileProblem(
                     path,
-                    line,
-                    f"The id {row.case_id!r} is already used by "
-                    f"{owners[row.case_id].name!r}.",
+                    known.id_line,
+                    f"The id {known.case_id!r} is already used by "
+                    f"{owners[known.case_id].name!r}.",
                 )
             )
             continue
-        owners[row.case_id] = path
-        report.active[row.case_id] = (row.sha256, case)
+        owners[known.case_id] = path
+        report.active[known.case_id] = (known.sha256, fresh.get(relative))
 
 
 def _duplicate(path: Path, case: Case, owner: Path) -> FileProblem:

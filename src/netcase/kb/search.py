@@ -29,7 +29,7 @@ from netcase.kb.text import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "netcase-index.json"
 MAX_QUERY_TERMS = 48
 SNIPPET_WIDTH = 110
@@ -42,10 +42,10 @@ def _schema() -> Schema:
     analyzer: Analyzer = WordTokenizer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer),
-        symptoms=TEXT(analyzer=analyzer),
+        title=TEXT(analyzer=analyzer, phrase=False),
+        symptoms=TEXT(analyzer=analyzer, phrase=False),
         tags=KEYWORD(lowercase=True, scorable=True, stored=True),
-        body=TEXT(analyzer=analyzer),
+        body=TEXT(analyzer=analyzer, phrase=False),
         ident=KEYWORD(lowercase=True, scorable=True),
         title_en=STORED(),
         title_zh=STORED(),
@@ -157,7 +157,8 @@ class SearchIndex:
             return
 
         fetched = load(missing) if load is not None else {}
-        writer = self._index.writer()
+        # A larger buffer means fewer temporary runs to merge in a full build.
+        writer = self._index.writer(limitmb=256)
         try:
             for case_id in stale:
                 writer.delete_by_term("id", case_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,9 @@ from whoosh.lang.porter import stem
 
 log = logging.getLogger(__name__)
 
+CJK_OR_WORD = re.compile(
+    r"(?P<cjk>[\u3400-\u9fff\uf900-\ufaff]+)|(?P<latin>[A-Za-z0-9]+)"
+)
 CJK_WORD = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 ASCII_WORD = re.compile(r"^[0-9a-z][0-9a-z_]*$")
 # Dotted, slashed, colon or dash-joined names: domains, IPs, paths, commands' flags.
@@ -71,13 +74,22 @@ def normalise_word(word: str) -> str | None:
 def words(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield ``(term, start, end)`` for every indexed word of ``text``.
 
-    jieba's search mode yields the parts of a long word before the word itself,
-    so one phrase gives both 防火 and 防火墙.
+    Only runs of Chinese go through jieba; its search mode yields the parts of
+    a long word before the word itself, so one phrase gives both 防火 and 防火墙.
+    Everything else is split into letters-and-digits words by a regex, which
+    gives the same words several times faster than jieba's own walk.
     """
-    for word, start, end in jieba.tokenize(text, mode="search"):
-        term = normalise_word(word)
-        if term is not None:
-            yield term, start, end
+    for run in CJK_OR_WORD.finditer(text):
+        if run.lastgroup == "latin":
+            pieces: Iterable[tuple[str, int, int]] = [
+                (run.group(), 0, len(run.group()))
+            ]
+        else:
+            pieces = jieba.tokenize(run.group(), mode="search")
+        for word, start, end in pieces:
+            term = normalise_word(word)
+            if term is not None:
+                yield term, run.start() + start, run.start() + end
 
 
 def identifiers(text: str) -> list[str]:
