@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from netcase.tui.screens.diagnose import DiagnoseScreen
 from netcase.tui.widgets.case_view import CaseView
 
 if TYPE_CHECKING:
@@ -25,17 +26,21 @@ class CaseScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("d", "diagnose", "Diagnose"),
     ]
     """
     | Key(s) | Description |
     | :- | :- |
     | escape | Go back to the screen this case was opened from. |
+    | d | Run this case's playbook on a diagnosis screen. |
     """
 
-    def __init__(self, kb: KnowledgeBase, case_id: str) -> None:
+    def __init__(self, kb: KnowledgeBase, case_id: str, symptom: str = "") -> None:
         super().__init__()
         self.kb = kb
         self.case_id = case_id
+        self.symptom = symptom
+        """What was typed on the search screen, handed on to a diagnosis."""
 
     def compose(self) -> ComposeResult:
         yield CaseView(self.kb, placeholder=f"Reading `{self.case_id}`…", id="case")
@@ -46,3 +51,7 @@ class CaseScreen(Screen[None]):
         view = self.query_one(CaseView)
         view.show(self.case_id)
         view.focus()
+
+    def action_diagnose(self) -> None:
+        """Open the diagnosis screen for this case, with the typed symptom."""
+        self.app.push_screen(DiagnoseScreen(self.kb, self.case_id, self.symptom))

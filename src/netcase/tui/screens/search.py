@@ -17,6 +17,8 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.worker import get_current_worker
 
 from netcase.tui.screens.case import CaseScreen
+from netcase.tui.screens.diagnose import DiagnoseScreen
+from netcase.tui.screens.history import HistoryScreen
 from netcase.tui.screens.problems import ProblemsScreen
 from netcase.tui.widgets.case_view import CaseView
 from netcase.tui.widgets.query import QueryInput
@@ -50,6 +52,11 @@ class SearchScreen(Screen[None]):
         Binding("pageup", "page_highlight(-1)", "Page up", show=False),
         Binding("escape", "clear_query", "Clear"),
         Binding("f2", "show_problems", "Problems"),
+        Binding("f4", "diagnose", "Diagnose"),
+        Binding("d", "diagnose", "Diagnose", show=False),
+        Binding("f5", "show_history", "History"),
+        Binding("f6", "diagnose_symptom", "Symptom only", show=False),
+        Binding("h", "show_history", "History", show=False),
     ]
     """
     | Key(s) | Description |
@@ -60,6 +67,11 @@ class SearchScreen(Screen[None]):
     | pageup | Move the highlight a page up. |
     | escape | Clear the query, listing every case again. |
     | f2 | List the case files that could not be loaded. |
+    | f4 | Diagnose: run the highlighted case's playbook, the query as the symptom. |
+    | d | The same as f4, when the result list has the keys. |
+    | f5 | List past diagnosis sessions and their reports. |
+    | h | The same as f5, when the result list has the keys. |
+    | f6 | Diagnose the typed symptom alone: the standard probes, no case chosen. |
     """
 
     class SearchFinished(Message):
@@ -176,7 +188,9 @@ class SearchScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#results")
     def _open_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
-            self.app.push_screen(CaseScreen(self.kb, event.option.id))
+            self.app.push_screen(
+                CaseScreen(self.kb, event.option.id, self.query_one(Input).value)
+            )
 
     @on(Input.Submitted, "#query")
     def _query_submitted(self, event: Input.Submitted) -> None:
@@ -190,7 +204,9 @@ class SearchScreen(Screen[None]):
     def _open_highlighted(self) -> None:
         case_id = self.results.highlighted_case_id
         if case_id is not None:
-            self.app.push_screen(CaseScreen(self.kb, case_id))
+            self.app.push_screen(
+                CaseScreen(self.kb, case_id, self.query_one(Input).value)
+            )
 
     def action_move_highlight(self, step: int) -> None:
         """Move the highlight up or down the results."""
@@ -213,3 +229,26 @@ class SearchScreen(Screen[None]):
         """List the case files the last sync could not load."""
         self.app.clear_notifications()
         self.app.push_screen(ProblemsScreen(self.problems))
+
+    def action_diagnose(self) -> None:
+        """Diagnose the highlighted case, with the typed text as the symptom."""
+        if self._cases_ready():
+            case_id = self.results.highlighted_case_id
+            symptom = self.query_one(Input).value
+            self.app.push_screen(DiagnoseScreen(self.kb, case_id, symptom))
+
+    def action_diagnose_symptom(self) -> None:
+        """Diagnose the typed symptom alone: the standard probes rank the cases."""
+        if self._cases_ready():
+            symptom = self.query_one(Input).value
+            self.app.push_screen(DiagnoseScreen(self.kb, None, symptom))
+
+    def action_show_history(self) -> None:
+        """List past diagnosis sessions."""
+        if self._cases_ready():
+            self.app.push_screen(HistoryScreen(self.kb))
+
+    def _cases_ready(self) -> bool:
+        if not self.ready:
+            self.notify("The cases are still loading; try again in a moment.")
+        return self.ready

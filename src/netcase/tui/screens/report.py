@@ -1,0 +1,112 @@
+"""One diagnosis session as its Markdown report, with a key to draft a case from it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown
+from textual.worker import Worker, WorkerState
+
+from netcase.tui.widgets.diag_service import diagnosis_service, notify_failure
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from netcase.kb.service import KnowledgeBase
+
+
+class ReportScreen(Screen[None]):
+    """Shows a session as the Markdown report that `netcase report` prints.
+
+    Args:
+        kb: The open knowledge base, whose database holds the session.
+        session_id: The session to show.
+    """
+
+    DEFAULT_CSS = """
+    ReportScreen #report-scroll {
+        height: 1fr;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("c", "copy_report", "Copy report"),
+        Binding("d", "draft_case", "Draft case"),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | escape | Go back to the history. |
+    | c | Copy the Markdown report to the clipboard, for a ticket. |
+    | d | Write a new case file into the knowledge base from this session. |
+    """
+
+    def __init__(self, kb: KnowledgeBase, session_id: int) -> None:
+        super().__init__()
+        self.kb = kb
+        self.session_id = session_id
+        self.markdown_text = ""
+        """The report as Markdown, once read."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="report-scroll"):
+            yield Markdown(f"*Reading session {self.session_id}…*", id="report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read the session off the event loop, then show it."""
+        self.query_one("#report-scroll").focus()
+        self.run_worker(self._load(), name="read report", exit_on_error=False)
+
+    async def _load(self) -> None:
+        self.markdown_text = await asyncio.to_thread(self._read_report)
+        await self.query_one(Markdown).update(self.markdown_text)
+
+    def _read_report(self) -> str:
+        from netcase.diagnose.report import markdown_report
+
+        service = diagnosis_service(self.app, self.kb)
+        row, steps = service.sessions.load(self.session_id)
+        return markdown_report(row, steps, service.site.router)
+
+    def action_copy_report(self) -> None:
+        """Copy the report's Markdown to the clipboard."""
+        if self.markdown_text:
+            self.app.copy_to_clipboard(self.markdown_text)
+            self.notify(f"Copied the report of session {self.session_id}.")
+
+    def action_draft_case(self) -> None:
+        """Draft a case file from the session, off the event loop."""
+        self.run_worker(
+            self._draft(), name="draft case", exclusive=True, exit_on_error=False
+        )
+
+    async def _draft(self) -> None:
+        path = await asyncio.to_thread(self._write_draft)
+        self.notify(
+            f"Wrote {path}; edit it, then run `netcase kb check`. "
+            "It is searchable once netcase starts again.",
+            title="Case drafted",
+            timeout=15,
+            markup=False,
+        )
+
+    def _write_draft(self) -> Path:
+        from netcase.diagnose.report import draft_case
+
+        row, _steps = diagnosis_service(self.app, self.kb).sessions.load(
+            self.session_id
+        )
+        return draft_case(row, self.kb.paths.kb_dir)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Turn a failed read or draft into an error notification."""
+        if event.state == WorkerState.ERROR:
+            notify_failure(self, event.worker.error)

@@ -1,0 +1,532 @@
+"""Pilot tests of the diagnosis screens: a live playbook run, its cards, history and report.
+
+The Wi-Fi playbook runs in-process against a loopback HTTP server whose rate
+rises when the engineer presses Continue in the manual step's dialog, with
+saved ``iw`` outputs standing in for the Wi-Fi link before and after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual import events
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Markdown, Static
+
+from dnsserver import DnsLab, dns_lab
+from kbfiles import copy_repo_kb
+from netcase.config import resolve_paths
+from netcase.diagnose.actions import ActionCard, render_action
+from netcase.diagnose.session import SessionStore
+from netcase.kb.service import KnowledgeBase
+from netcase.site import ResolverAddress, Site, Uplink
+from netcase.store import SessionRow
+from netcase.tui.app import NetcaseApp
+from netcase.tui.screens.case import CaseScreen
+from netcase.tui.screens.diagnose import DiagnoseScreen
+from netcase.tui.screens.history import HistoryScreen
+from netcase.tui.screens.manual import ManualStepDialog
+from netcase.tui.screens.report import ReportScreen
+from netcase.tui.screens.search import SearchScreen
+from netcase.tui.widgets.action_card import ActionCardView
+from netcase.tui.widgets.diag_steps import StepList
+from netcase.tui.widgets.diag_summary import DiagnosisSummary
+from servers_throughput import PayloadServer, serve_http
+
+SAMPLES = Path(__file__).parent / "samples" / "wifi"
+WIFI = "wifi-roaming-ftp-slowdown"
+SLOW_BPS = 2_000_000
+WAIT_S = 60
+"""A bound on waiting for an event, so that a broken screen fails, not hangs."""
+PAYPAL = "paypal-telecom-uplink"
+PAYPAL_NAMES = ("www.paypal.com", "www.paypalobjects.com")
+NOT_ROOT = "ICMP from 127.0.0.2 and 127.0.0.3 needs raw sockets (root)"
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason=NOT_ROOT)
+
+Predicate = Callable[[Message], bool]
+
+
+class MessageWatch:
+    """Sees every message through ``run_test``'s hook; a test awaits the one it expects."""
+
+    def __init__(self) -> None:
+        self._expected: list[tuple[Predicate, asyncio.Event]] = []
+
+    def hook(self, message: Message) -> None:
+        for predicate, seen in self._expected:
+            if not seen.is_set() and predicate(message):
+                seen.set()
+
+    def expect(self, predicate: Predicate) -> asyncio.Event:
+        """Start watching for a message before the keys that cause it."""
+        seen = asyncio.Event()
+        self._expected.append((predicate, seen))
+        return seen
+
+
+async def arrived(seen: asyncio.Event) -> None:
+    await asyncio.wait_for(seen.wait(), WAIT_S)
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    return copy_repo_kb(tmp_path / "kb")
+
+
+@pytest.fixture
+def server() -> Iterator[PayloadServer]:
+    with serve_http(rate_bps=SLOW_BPS) as running:
+        yield running
+
+
+@pytest.fixture
+def lab() -> Iterator[DnsLab]:
+    with dns_lab(first_host=70) as running:
+        yield running
+        assert running.errors == []
+
+
+def make_app(kb_dir: Path, site: Site | None = None) -> NetcaseApp:
+    return NetcaseApp(KnowledgeBase(resolve_paths(kb_dir)), site or Site())
+
+
+def plain(widget: Static) -> str:
+    """Return what a Static shows, without styles, at a width that keeps lines whole."""
+    console = Console(width=400, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(widget.content)
+    console.file.close()
+    return console.export_text()
+
+
+def sessions(app: NetcaseApp) -> SessionStore:
+    return SessionStore(app.kb.engine)
+
+
+async def settle(app: App[None], pilot: Pilot[None]) -> None:
+    """Wait for every worker, then for the messages their ends posted."""
+    for _ in range(2):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_wifi_diagnosis(app: NetcaseApp, pilot: Pilot[None]) -> DiagnoseScreen:
+    """Find the Wi-Fi case by its symptom, open it, press d and wait for the form."""
+    await settle(app, pilot)
+    await pilot.press(*"FTP 速度慢", "enter")
+    await settle(app, pilot)
+    assert isinstance(app.screen, CaseScreen) and app.screen.case_id == WIFI
+
+    await pilot.press("d")
+    await settle(app, pilot)
+    assert isinstance(app.screen, DiagnoseScreen)
+    return app.screen
+
+
+def fill_wifi_inputs(
+    screen: DiagnoseScreen, server: PayloadServer, seconds: str = "1"
+) -> None:
+    values = {
+        "ftp_url": server.url("/bytes/400000000"),
+        "seconds": seconds,
+        "wifi_before": str(SAMPLES / "iw_link_weak.txt"),
+        "wifi_after": str(SAMPLES / "iw_link_after_roam.txt"),
+    }
+    for name, value in values.items():
+        screen.query_one(f"#input-{name}", Input).value = value
+
+
+def dialog_shown(app: NetcaseApp) -> Predicate:
+    return lambda message: (
+        isinstance(message, events.ScreenResume)
+        and isinstance(app.screen, ManualStepDialog)
+    )
+
+
+def step_progress(step_id: str) -> Predicate:
+    return lambda message: (
+        isinstance(message, DiagnoseScreen.StepChanged)
+        and message.event.step.id == step_id
+        and message.event.kind == "progress"
+    )
+
+
+def newest_session(app: NetcaseApp) -> SessionRow:
+    rows = sessions(app).history(1)
+    assert rows, "No session was saved."
+    return rows[0]
+
+
+def status_text(screen: DiagnoseScreen) -> str:
+    return str(screen.query_one("#diag-status").render())
+
+
+async def test_wifi_playbook_runs_live_asks_for_the_reconnect_and_proposes_it(
+    kb_dir: Path, server: PayloadServer
+) -> None:
+    watch = MessageWatch()
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24), message_hook=watch.hook) as pilot:
+        screen = await open_wifi_diagnosis(app, pilot)
+        assert screen.query_one("#diag-symptom", Input).value == "FTP 速度慢"
+        fill_wifi_inputs(screen, server)
+
+        asked = watch.expect(dialog_shown(app))
+        await pilot.press("ctrl+r")
+        await arrived(asked)
+        await pilot.pause()
+        steps = screen.query_one(StepList)
+        assert steps.state_of("link") == "done"
+        assert steps.state_of("transfer") == "done"
+        assert steps.state_of("reconnect") == "waiting"
+        assert steps.state_of("transfer-again") == "pending"
+        dialog = app.screen
+        assert isinstance(dialog, ManualStepDialog)
+        assert dialog.step.text_zh.startswith("请用户在当前位置断开并重新连接 Wi-Fi")
+
+        server.rate_bps = None
+        assert await pilot.click("#continue")
+        await settle(app, pilot)
+
+        assert app.screen is screen
+        assert [row.state for row in steps.rows.values()] == ["done"] * 5
+        assert screen.diagnosis is not None
+        assert screen.diagnosis.causes[0].case_id == WIFI
+        card = screen.query_one(ActionCardView)
+        assert card.card.kind == "reconnect_wifi_then_retry"
+        assert app.focused is card
+        assert card.card.notice["en"] in card.shown_text
+        assert card.card.notice["zh"] in card.shown_text
+        assert "->" in card.shown_text
+        assert "finished" in status_text(screen)
+
+        await pilot.press("a")
+        await settle(app, pilot)
+        row = newest_session(app)
+        assert row.id == screen.diagnosis.session_id and row.status == "finished"
+        assert [a["status"] for a in row.actions] == ["applied"]
+        assert "[applied]" in card.shown_text
+
+        await pilot.press("v")
+        await settle(app, pilot)
+        saved = sessions(app).load(row.id or 0)[0].actions[0]["verification"]
+        assert card.verification == saved
+        assert saved["session"] > (row.id or 0)
+        assert f"Verified: session {saved['session']}, findings:" in card.shown_text
+
+
+async def test_history_lists_the_session_and_opens_its_report(
+    kb_dir: Path, server: PayloadServer
+) -> None:
+    watch = MessageWatch()
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24), message_hook=watch.hook) as pilot:
+        screen = await open_wifi_diagnosis(app, pilot)
+        fill_wifi_inputs(screen, server)
+        asked = watch.expect(dialog_shown(app))
+        await pilot.press("ctrl+r")
+        await arrived(asked)
+        server.rate_bps = None
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        session_id = newest_session(app).id
+
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        table = app.screen.query_one(DataTable)
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[0] == str(session_id) and first[2] == "finished"
+        assert first[3] == "wifi-roaming-ftp-slow…"
+        assert first[4] == "1 rejected"
+
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReportScreen)
+        source = app.screen.query_one(Markdown).source
+        assert source.startswith(f"# Diagnosis {session_id}: {WIFI}")
+        assert "reconnect_wifi_then_retry, rejected" in source
+
+        await pilot.press("d")
+        await settle(app, pilot)
+        drafts = list(kb_dir.glob(f"incident-*-session-{session_id}.md"))
+        assert len(drafts) == 1
+        assert "throughput.recovered_after_reconnect" in drafts[0].read_text("utf-8")
+
+
+async def test_escape_during_a_probe_stops_and_the_session_is_interrupted(
+    kb_dir: Path, server: PayloadServer
+) -> None:
+    watch = MessageWatch()
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24), message_hook=watch.hook) as pilot:
+        screen = await open_wifi_diagnosis(app, pilot)
+        fill_wifi_inputs(screen, server, seconds="60")
+
+        measuring = watch.expect(step_progress("transfer"))
+        await pilot.press("ctrl+r")
+        await arrived(measuring)
+        await pilot.press("escape")
+        await settle(app, pilot)
+
+        assert app.screen is screen
+        row = newest_session(app)
+        assert row.status == "interrupted" and row.finished is not None
+        assert [step.step_id for step in sessions(app).load(row.id or 0)[1]] == ["link"]
+        steps = screen.query_one(StepList)
+        assert steps.state_of("link") == "done"
+        assert steps.state_of("transfer") == "stopped"
+        assert f"session {row.id} is kept as interrupted" in status_text(screen)
+        assert not screen.running
+
+
+async def test_escape_in_the_manual_dialog_stops_and_keeps_the_measured_steps(
+    kb_dir: Path, server: PayloadServer
+) -> None:
+    watch = MessageWatch()
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24), message_hook=watch.hook) as pilot:
+        screen = await open_wifi_diagnosis(app, pilot)
+        fill_wifi_inputs(screen, server)
+        asked = watch.expect(dialog_shown(app))
+        await pilot.press("ctrl+r")
+        await arrived(asked)
+
+        await pilot.press("escape")
+        await settle(app, pilot)
+
+        assert app.screen is screen
+        row = newest_session(app)
+        assert row.status == "interrupted"
+        kept = sessions(app).load(row.id or 0)[1]
+        assert sorted(step.step_id for step in kept) == ["link", "transfer"]
+        assert screen.query_one(StepList).state_of("reconnect") == "stopped"
+
+
+async def test_bad_input_value_is_named_in_a_notification_and_nothing_runs(
+    kb_dir: Path, server: PayloadServer
+) -> None:
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_wifi_diagnosis(app, pilot)
+        fill_wifi_inputs(screen, server)
+        seconds = screen.query_one("#input-seconds", Input)
+        seconds.focus()
+        seconds.value = ""
+        await pilot.press(*"abc", "ctrl+r")
+        await settle(app, pilot)
+
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1 and "'abc'" in errors[0].message
+        assert seconds.value == "abc" and seconds.has_class("-invalid")
+        assert app.focused is seconds
+        url = screen.query_one("#input-ftp_url", Input).value
+        assert url == server.url("/bytes/400000000")
+        assert sessions(app).history(5) == []
+        assert not screen.running
+
+
+async def test_search_screen_diagnoses_the_typed_symptom_with_the_standard_probes(
+    kb_dir: Path,
+) -> None:
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"FTP 速度慢", "f6")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DiagnoseScreen) and screen.case_id is None
+        assert screen.query_one("#diag-symptom", Input).value == "FTP 速度慢"
+
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+
+        assert screen.diagnosis is not None
+        assert screen.diagnosis.causes[0].case_id == WIFI
+        assert newest_session(app).symptom == "FTP 速度慢"
+
+
+def switch_line_card() -> tuple[ActionCard, Site]:
+    site = Site(
+        name="lab",
+        router="linux",
+        uplinks=(
+            Uplink("telecom", "China Telecom", "10.0.1.2"),
+            Uplink("unicom", "China Unicom", "10.0.2.2", "up2"),
+        ),
+    )
+    params = {"user_ip": "10.0.3.27", "to_uplink": "unicom"}
+    rendered = render_action("switch_line", params, site)
+    card = ActionCard(
+        id="switch-user-line",
+        kind="switch_line",
+        case_id="paypal-telecom-uplink",
+        summary="Move the user (10.0.3.27) to the unicom line and tell them",
+        summary_zh="把用户（10.0.3.27）切到 unicom 线路，并告知用户",
+        reason="telecom: 18% loss, median 310 ms; unicom: 0% loss, median 42 ms",
+        params=params,
+        snippets=rendered.snippets,
+        notice=rendered.notice,
+        scope=rendered.scope,
+        risk=rendered.risk,
+        rollback=rendered.rollback,
+        verify=["lines"],
+    )
+    return card, site
+
+
+class CardApp(App[None]):
+    """One action card on an otherwise empty screen, recording what it asks for."""
+
+    def __init__(self, card: ActionCard, router: str) -> None:
+        super().__init__()
+        self.card = card
+        self.router = router
+        self.asked: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield ActionCardView(self.card, self.router)
+
+    def on_action_card_view_mark_requested(
+        self, message: ActionCardView.MarkRequested
+    ) -> None:
+        self.asked.append(message.status)
+
+    def on_action_card_view_verify_requested(
+        self, message: ActionCardView.VerifyRequested
+    ) -> None:
+        self.asked.append("verify")
+
+
+async def test_switch_line_card_shows_the_site_flavour_cycles_and_copies() -> None:
+    card, site = switch_line_card()
+    app = CardApp(card, site.router)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ActionCardView)
+        view.focus()
+        await pilot.pause()
+        assert view.flavour == "linux"
+        assert "ip rule add from 10.0.3.27/32 lookup wan_unicom" in view.shown_text
+        assert "18% loss" in view.shown_text and "42 ms" in view.shown_text
+
+        await pilot.press("f", "c")
+        assert view.flavour == "openwrt"
+        assert app.clipboard == card.snippets["openwrt"]
+        assert "use_policy='unicom_only'" in view.shown_text
+        assert "ip rule add" not in view.shown_text
+
+        await pilot.press("n")
+        assert card.notice["en"] in app.clipboard and "China Unicom" in app.clipboard
+        assert card.notice["zh"] in app.clipboard
+
+        await pilot.press("v", "a")
+        assert app.asked == ["applied"]
+
+
+async def test_ctrl_t_switches_between_the_case_playbook_and_the_standard_probes(
+    kb_dir: Path,
+) -> None:
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_wifi_diagnosis(app, pilot)
+        screen.query_one("#diag-symptom", Input).value = "FTP slow after roaming"
+
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert screen.case_id is None and screen.playbook is not None
+        assert screen.query(Input).first().value == "FTP slow after roaming"
+        assert not screen.query("#input-ftp_url")
+
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert screen.case_id == WIFI
+        assert screen.query_one("#input-seconds", Input).value == "10"
+
+
+def paypal_site(lab: DnsLab, internal_answer: str, external_answer: str) -> Site:
+    """Two loopback resolvers answering the PayPal names; two uplinks on loopback."""
+    resolvers = []
+    for answer in (internal_answer, external_answer):
+        zone = {name: {"A": [answer]} for name in PAYPAL_NAMES}
+        responder = lab.add(zone=zone)
+        resolvers.append(ResolverAddress(responder.host, responder.port))
+    return Site(
+        name="lab",
+        router="linux",
+        internal=(resolvers[0],),
+        external=(resolvers[1],),
+        uplinks=(
+            Uplink("telecom", "China Telecom", "127.0.0.2"),
+            Uplink("unicom", "China Unicom", "127.0.0.3"),
+        ),
+    )
+
+
+async def diagnose_paypal_from_search(
+    app: NetcaseApp, pilot: Pilot[None]
+) -> DiagnoseScreen:
+    """Type the symptom, press F4 on the best case, fill the user's IP and run."""
+    await settle(app, pilot)
+    await pilot.press(*"paypal 打不开")
+    await settle(app, pilot)
+    await pilot.press("f4")
+    await settle(app, pilot)
+    screen = app.screen
+    assert isinstance(screen, DiagnoseScreen) and screen.case_id == PAYPAL
+    screen.query_one("#input-user_ip", Input).value = "10.0.3.27"
+
+    await pilot.press("ctrl+r")
+    await settle(app, pilot)
+    assert screen.diagnosis is not None
+    return screen
+
+
+@needs_root
+async def test_paypal_from_the_search_screen_rules_dns_out_on_agreeing_resolvers(
+    kb_dir: Path, lab: DnsLab
+) -> None:
+    app = make_app(kb_dir, paypal_site(lab, "127.0.0.1", "127.0.0.1"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await diagnose_paypal_from_search(app, pilot)
+
+        assert screen.diagnosis is not None
+        assert screen.diagnosis.causes[0].case_id == PAYPAL
+        assert newest_session(app).symptom == "paypal 打不开"
+        shown = plain(screen.query_one(DiagnosisSummary))
+        assert "1. paypal-telecom-uplink  score" in shown
+        assert "DNS (a split-horizon answer) is not the cause:" in shown
+        assert "uplink.best" in shown
+        # Loopback loses no packet, so no line is worth switching.
+        assert not screen.query(ActionCardView)
+
+
+@needs_root
+async def test_split_horizon_answers_name_dns_and_rule_the_paypal_line_out(
+    kb_dir: Path, lab: DnsLab
+) -> None:
+    app = make_app(kb_dir, paypal_site(lab, "127.0.0.1", "203.0.113.80"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await diagnose_paypal_from_search(app, pilot)
+
+        assert screen.diagnosis is not None
+        top = screen.diagnosis.causes[0]
+        assert top.case_id == "split-horizon-dns-cache-offsite" and not top.ruled_out
+        shown = plain(screen.query_one(DiagnosisSummary))
+        assert "dns.split_horizon" in shown
+        assert "1. split-horizon-dns-cache-offsite  score" in shown
+        assert "The ISP line (Telecom) towards the site is not the cause:" in shown
+        paypal = next(c for c in screen.diagnosis.causes if c.case_id == PAYPAL)
+        assert paypal.ruled_out
+        kinds = [view.card.kind for view in screen.query(ActionCardView)]
+        assert "switch_line" not in kinds
