@@ -14,10 +14,10 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.query import And, Every, Or, Query, Term
-from whoosh.searching import Searcher
+from whoosh.query import And, Every, Query, Term
 
 from netcase.kb.case import Case
+from netcase.kb.queryplan import RERANK_DEPTH, plan, rerank
 from netcase.kb.text import (
     CJK_WORD,
     WordTokenizer,
@@ -33,8 +33,6 @@ SCHEMA_VERSION = 2
 STATE_FILE = "netcase-index.json"
 MAX_QUERY_TERMS = 48
 SNIPPET_WIDTH = 110
-# Field weights: a word in the title counts more than one in the symptoms, and so on.
-FIELD_BOOSTS = {"title": 4.0, "symptoms": 2.5, "tags": 2.0, "body": 1.0}
 TAG_FILTER = re.compile(r"(?:^|\s)tag:(\S+)", re.IGNORECASE)
 
 
@@ -177,15 +175,19 @@ class SearchIndex:
         if self._index is None:
             self._open_or_reset()
         with self._index.searcher() as searcher:
-            whoosh_query = self._build(query, searcher)
+            query_plan = plan(query.terms, query.names, searcher.reader())
             tag_filter = (
                 And([Term("tags", tag) for tag in query.tags]) if query.tags else None
             )
-            results = searcher.search(whoosh_query, limit=limit, filter=tag_filter)
-            highlighter = _highlighter(query, whoosh_query)
+            depth = max(limit, RERANK_DEPTH)
+            results = searcher.search(query_plan.query, limit=depth, filter=tag_filter)
+            # Indexing, unlike list(), does not count every match first.
+            hits = [results[i] for i in range(results.scored_length())]
+            ranked = rerank(searcher, query_plan, hits)[:limit]
+            highlighter = _highlighter(query, query_plan.query)
             return [
-                _hit(hit, float(hit.score or 0.0), snippet(hit["text"], highlighter))
-                for hit in results
+                _hit(hit, score, snippet(hit["text"], highlighter))
+                for hit, score in ranked
             ]
 
     def recent(
@@ -204,20 +206,6 @@ class SearchIndex:
                 reverse=True,
             )
             return [_hit(hit, 0.0, snippet(hit["text"], None)) for hit in results]
-
-    def _build(self, query: ParsedQuery, searcher: Searcher) -> Query:
-        """OR every term over every field, with a bonus for matching more terms."""
-        reader = searcher.reader()
-        clauses: list[Query] = []
-        for term in query.terms:
-            clauses.extend(
-                Term(f, term, boost=FIELD_BOOSTS[f])
-                for f in ("title", "symptoms", "body")
-            )
-            clauses.append(Term("tags", term, boost=FIELD_BOOSTS["tags"]))
-            clauses.extend(_typo_variants(reader, term))
-        clauses.extend(Term("ident", name, boost=3.0) for name in query.names)
-        return Or(clauses, scale=0.9)
 
     def _open_or_reset(self) -> dict[str, str]:
         """Open the index, or create it empty; return what it holds."""
@@ -274,26 +262,6 @@ def _hit(hit: Any, score: float, text: str) -> SearchHit:
     )
 
 
-def _typo_variants(reader: Any, term: str) -> list[Query]:
-    """Return near spellings of an English word that the index does not hold."""
-    if CJK_WORD.match(term) or term.isdigit() or len(term) < 4:
-        return []
-    if any(reader.doc_frequency(f, term) for f in ("title", "symptoms", "body")):
-        return []
-    max_dist = 1 if len(term) < 8 else 2
-    variants = sorted(set(reader.terms_within("body", term, max_dist, prefix=1)))[:4]
-    variants += [
-        v
-        for v in reader.terms_within("title", term, max_dist, prefix=1)
-        if v not in variants
-    ]
-    return [
-        Term(f, variant, boost=FIELD_BOOSTS[f] * 0.7)
-        for variant in variants[:6]
-        for f in ("title", "symptoms", "body")
-    ]
-
-
 @dataclass(frozen=True)
 class Highlighter:
     """Finds the words of a text that a query matched, as character spans."""
@@ -320,10 +288,13 @@ def _highlighter(query: ParsedQuery, whoosh_query: Query) -> Highlighter | None:
     """Build the highlighter for the query's words, typo variants and names."""
     chinese: set[str] = set()
     stems: set[str] = set()
-    for field, term in whoosh_query.iter_all_terms():
-        if field in ("title", "symptoms", "body"):
-            value = term.decode() if isinstance(term, bytes) else str(term)
-            (chinese if CJK_WORD.match(value) else stems).add(value)
+    searched = [
+        term.decode() if isinstance(term, bytes) else str(term)
+        for field, term in whoosh_query.iter_all_terms()
+        if field in ("title", "symptoms", "body")
+    ]
+    for value in (*query.terms, *searched):
+        (chinese if CJK_WORD.match(value) else stems).add(value)
     alternatives = []
     if query.names:
         names = sorted(query.names, key=len, reverse=True)
