@@ -49,16 +49,16 @@ class SyncReport:
 
 def case_files(kb_dir: Path) -> list[Path]:
     """Return the case files of a folder, sorted, skipping READMEs and hidden files."""
-    return [path for _relative, path, _stat in _walk(kb_dir)]
+    return [Path(path) for _relative, path, _stat in _walk(kb_dir)]
 
 
-def _walk(kb_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
+def _walk(kb_dir: Path) -> list[tuple[str, str, os.stat_result]]:
     """List the case files under a folder with their stat, sorted by relative path.
 
     Folders and files starting with '.' or '_' are skipped, as are READMEs.
     """
-    found: list[tuple[str, Path, os.stat_result]] = []
-    pending = [(kb_dir, "")]
+    found: list[tuple[str, str, os.stat_result]] = []
+    pending = [(str(kb_dir), "")]
     while pending:
         folder, prefix = pending.pop()
         try:
@@ -70,9 +70,9 @@ def _walk(kb_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
                 continue
             relative = prefix + entry.name
             if entry.is_dir():
-                pending.append((Path(entry.path), relative + "/"))
+                pending.append((entry.path, relative + "/"))
             elif entry.name.endswith(".md") and entry.name.lower() not in IGNORED_NAMES:
-                found.append((relative, Path(entry.path), entry.stat()))
+                found.append((relative, entry.path, entry.stat()))
     return sorted(found, key=lambda item: item[0])
 
 
@@ -131,11 +131,10 @@ def sync(engine: Engine, kb_dir: Path) -> SyncReport:
                 stat.st_mtime_ns,
             ):
                 continue
-            data = _read_bytes(path)
+            data = _read_bytes(Path(path))
             digest = hashlib.sha256(data).hexdigest()
-            case, problems = (
-                (None, []) if entry and entry.sha256 == digest else _parse(path, data)
-            )
+            unchanged = entry is not None and entry.sha256 == digest
+            case, problems = (None, []) if unchanged else _parse(Path(path), data)
             if entry is None or entry.sha256 != digest:
                 report.read.append(relative)
                 fresh.update({relative: case} if case else {})
@@ -282,25 +281,25 @@ def _collect(
     report: SyncReport,
 ) -> None:
     """Fill the report's problems and active cases from the folder's files."""
-    owners: dict[str, Path] = {}
+    owners: dict[str, str] = {}
     for relative, known in files:
-        path = kb_dir / relative
         report.problems += [
-            FileProblem(path, p["line"], p["message"]) for p in known.problems
+            FileProblem(kb_dir / relative, p["line"], p["message"])
+            for p in known.problems
         ]
         if known.case_id is None:
             continue
         if known.case_id in owners:
             report.problems.append(
                 FileProblem(
-                    path,
+                    kb_dir / relative,
                     known.id_line,
                     f"The id {known.case_id!r} is already used by "
-                    f"{owners[known.case_id].name!r}.",
+                    f"{owners[known.case_id].rpartition('/')[2]!r}.",
                 )
             )
             continue
-        owners[known.case_id] = path
+        owners[known.case_id] = relative
         report.active[known.case_id] = (known.sha256, fresh.get(relative))
 
 
