@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from netcase.diagnose.checks import load_playbooks
@@ -89,8 +89,12 @@ class DiagnosisService:
         given: Mapping[str, str],
         ask: AskManual,
         listener: Listener | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> Diagnosis:
-        """Run a case's playbook (or the standard probes) and rank the causes."""
+        """Run a case's playbook (or the standard probes) and rank the causes.
+
+        ``on_start`` gets the session's number as soon as it exists.
+        """
         playbook = self.playbook(case_id)
         inputs = resolve_inputs(playbook, given)
         scores = (
@@ -98,7 +102,9 @@ class DiagnosisService:
             if symptom.strip()
             else {}
         )
-        return await self.engine.run(playbook, inputs, ask, symptom, scores, listener)
+        return await self.engine.run(
+            playbook, inputs, ask, symptom, scores, listener, on_start
+        )
 
     def mark_action(
         self, session_id: int, action_id: str, status: str

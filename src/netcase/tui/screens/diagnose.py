@@ -118,6 +118,7 @@ class DiagnoseScreen(Screen[None]):
         self.diagnosis: Diagnosis | None = None
         """The last finished diagnosis."""
         self.running = False
+        self._session_id: int | None = None
         self._run_worker: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -272,11 +273,16 @@ class DiagnoseScreen(Screen[None]):
         started_s = time.monotonic()
         try:
             diagnosis = await service.diagnose(
-                self.case_id, symptom, given, self._ask, self._step_changed
+                self.case_id,
+                symptom,
+                given,
+                self._ask,
+                self._step_changed,
+                on_start=self._note_session,
             )
         except asyncio.CancelledError:
             if self.is_attached:
-                self._stopped(symptom)
+                self._stopped()
             raise
         finally:
             self.running = False
@@ -314,35 +320,25 @@ class DiagnoseScreen(Screen[None]):
         """Go back to the screen this one was opened from."""
         self.app.pop_screen()
 
-    def _stopped(self, symptom: str) -> None:
+    def _note_session(self, session_id: int) -> None:
+        self._session_id = session_id
+
+    def _stopped(self) -> None:
         self.steps.stop_unfinished()
         self._set_status("Stopped: the session is kept as interrupted.")
-        self.run_worker(
-            self._name_interrupted(symptom), name="find session", exit_on_error=False
-        )
+        if self._session_id is not None:
+            self.run_worker(
+                self._name_interrupted(self._session_id),
+                name="find session",
+                exit_on_error=False,
+            )
 
-    async def _name_interrupted(self, symptom: str) -> None:
+    async def _name_interrupted(self, session_id: int) -> None:
         """Say which session the stopped run left, and how many steps it kept."""
         assert self.service is not None
-        sessions = self.service.sessions
-        # TODO: the engine does not hand out a cancelled run's session number - with a
-        # shared database, another engineer's session stopped at the same moment may be named.
-        rows = await asyncio.to_thread(sessions.history, 10)
-        row = next(
-            (
-                r
-                for r in rows
-                if r.status == "interrupted"
-                and r.case_id == self.case_id
-                and r.symptom == symptom
-            ),
-            None,
-        )
-        if row is None or row.id is None:
-            return
-        _row, kept = await asyncio.to_thread(sessions.load, row.id)
+        row, kept = await asyncio.to_thread(self.service.sessions.load, session_id)
         self._set_status(
-            f"Stopped: session {row.id} is kept as {row.status} with "
+            f"Stopped: session {session_id} is kept as {row.status} with "
             f"{_count(kept, 'measured step')} (F5 on the search screen lists it)."
         )
         self.query_one("#diag-status").scroll_visible(animate=False)
