@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Iterable
@@ -33,8 +32,6 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 STATE_FILE = "netcase-index.json"
 MAX_QUERY_TERMS = 48
-PARALLEL_BUILD_MIN = 1000
-"""Index this many new cases or more with one process per core."""
 SNIPPET_WIDTH = 110
 TAG_FILTER = re.compile(r"(?:^|\s)tag:(\S+)", re.IGNORECASE)
 
@@ -158,7 +155,9 @@ class SearchIndex:
             return
 
         fetched = load(missing) if load is not None else {}
-        writer = self._writer(len(missing))
+        # One process, one large buffer: a single segment keeps queries fast
+        # (five segments from a parallel build made them three times slower).
+        writer = self._index.writer(limitmb=256)
         try:
             for case_id in stale:
                 writer.delete_by_term("id", case_id)
@@ -171,17 +170,6 @@ class SearchIndex:
         writer.commit()
         self._write_state(wanted)
         log.info("search index updated: %d removed, %d added", len(stale), len(missing))
-
-    def _writer(self, documents: int) -> Any:
-        """A writer sized for the work: several processes for a large build.
-
-        A larger buffer means fewer temporary runs to merge; past a thousand
-        cases, analysing them in one process per core halves a full build.
-        """
-        processes = min(4, os.cpu_count() or 1)
-        if documents < PARALLEL_BUILD_MIN or processes < 2:
-            return self._index.writer(limitmb=256)
-        return self._index.writer(procs=processes, limitmb=256, multisegment=True)
 
     def search(self, query: ParsedQuery, limit: int = 20) -> list[SearchHit]:
         """Return the best-matching cases for a non-empty query, best first."""
