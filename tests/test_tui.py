@@ -325,3 +325,25 @@ def test_log_records_go_to_textual_not_the_terminal(
 
     assert saved_logging.handlers == []
     assert [type(h) for h in logging.getLogger().handlers] == [TextualHandler]
+
+
+async def test_playbook_naming_an_unknown_probe_warns_with_its_line(
+    kb_dir: Path,
+) -> None:
+    path = kb_dir / "docker-apt-clock-skew.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("probe: clock", "probe: sundial"),
+        encoding="utf-8",
+    )
+
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+
+        warnings = [n for n in app._notifications if n.severity == "warning"]
+        assert any(
+            "docker-apt-clock-skew.md:" in n.message and "sundial" in n.message
+            for n in warnings
+        )
+        await type_query(app, pilot, "Release file is not valid yet")
+        assert result_ids(app)[0] == "docker-apt-clock-skew"

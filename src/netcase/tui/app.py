@@ -45,6 +45,15 @@ class KnowledgeBaseOpened(Message):
         """The case files that could not be loaded."""
 
 
+class PlaybooksChecked(Message):
+    """The cases' playbooks were checked against the probes and action kinds."""
+
+    def __init__(self, problems: Sequence[FileProblem]) -> None:
+        super().__init__()
+        self.problems = list(problems)
+        """The playbook problems, as ``path:line: message``."""
+
+
 class CaseCommands(Provider):
     """Offers every case in the command palette, found by its titles or its id."""
 
@@ -151,6 +160,17 @@ class NetcaseApp(App[None]):
         report = kb.open()
         cases = kb.search("", limit=max(1, len(report.active)))
         self.post_message(KnowledgeBaseOpened(cases, kb.problems))
+
+        from netcase.diagnose.checks import load_playbooks
+
+        _playbooks, problems = load_playbooks(kb.case_files())
+        self.post_message(PlaybooksChecked(problems))
+
+    def on_playbooks_checked(self, message: PlaybooksChecked) -> None:
+        """Warn about playbooks that name unknown probes, findings or inputs."""
+        if message.problems:
+            self.search_screen.problems.extend(message.problems)
+            self._warn_about(message.problems)
 
     def on_knowledge_base_opened(self, message: KnowledgeBaseOpened) -> None:
         """Let the search start, and warn about case files that were skipped."""
