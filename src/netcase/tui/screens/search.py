@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 DEBOUNCE_S = 0.15
 SEARCH_LIMIT = 50
+RECENT_LIMIT = 200
+"""The empty query lists this many cases: a list of thousands takes seconds to build."""
 PLACEHOLDER = "Describe the symptom, in Chinese or English (tag:wifi filters)"
 PREVIEW_PLACEHOLDER = "*No case is highlighted.*"
 
@@ -130,7 +132,7 @@ class SearchScreen(Screen[None]):
             return
         self.requested_query = query
         if not query.strip():
-            self._show(query, self.all_cases)
+            self._show(query, self.all_cases[:RECENT_LIMIT])
             return
 
         # The App runs the worker so that its one failure handler reports errors.
@@ -170,7 +172,9 @@ class SearchScreen(Screen[None]):
 
     def _status(self, query: str, count: int) -> str:
         total = len(self.all_cases)
-        if not query.strip():
+        if not query.strip() and total > count:
+            line = f"{total} cases; the {count} most recently updated first"
+        elif not query.strip():
             line = f"{total} cases, most recently updated first"
         elif count == 0:
             line = f"No case of {total} matches; try other words"
