@@ -224,3 +224,27 @@ def test_bare_netcase_opens_the_tui_without_loading_the_command_parsers() -> Non
     )
 
     assert done.returncode == 0
+
+
+def test_kb_draft_writes_a_case_that_passes_kb_check(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    from netcase.config import resolve_paths
+    from netcase.diagnose.session import SessionStore
+    from netcase.store import make_engine
+
+    store = SessionStore(make_engine(resolve_paths(kb_dir).database_url))
+    session_id = store.start("lab", None, "打印机 连不上", {})
+    finding = {
+        "code": "uplink.loss",
+        "severity": "warning",
+        "summary": "a: 30% loss",
+        "data": {},
+    }
+    store.finish(session_id, [finding], [], [], [])
+
+    assert main(["kb", "draft", str(session_id), "--kb", str(kb_dir)]) == 0
+
+    written = capsys.readouterr().out
+    assert f"session-{session_id}.md" in written
+    assert main(["kb", "check", str(kb_dir)]) == 0

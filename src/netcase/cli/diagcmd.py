@@ -81,14 +81,6 @@ def add_parsers(
     action.add_argument("--yes", action="store_true", help="answer manual steps 'done'")
 
 
-def add_draft_parser(kb_commands: Any, common: argparse.ArgumentParser) -> None:
-    """Declare ``netcase kb draft SESSION``."""
-    draft = kb_commands.add_parser(
-        "draft", parents=[common], help="write a new case file from a session"
-    )
-    draft.add_argument("session", type=int, metavar="SESSION")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run one diagnosis command."""
     kb = KnowledgeBase(resolve_paths(args.kb))

@@ -1,4 +1,4 @@
-"""The knowledge-base commands: search, show, kb check, kb reindex."""
+"""The knowledge-base commands: search, show, kb check, kb reindex, kb draft."""
 
 from __future__ import annotations
 
@@ -59,6 +59,10 @@ def add_parsers(
     kb_commands.add_parser(
         "reindex", parents=[common], help="rebuild the search index from the cases"
     )
+    draft = kb_commands.add_parser(
+        "draft", parents=[common], help="write a new case file from a session"
+    )
+    draft.add_argument("session", type=int, metavar="SESSION")
 
 
 def run(args: argparse.Namespace) -> int:
