@@ -214,3 +214,32 @@ def test_same_size_edit_with_a_new_time_is_read_again(kb_dir: Path) -> None:
 
     assert report.read == ["first-case.md"]
     assert kb.search("plotter")[0].id == "first-case"
+
+
+def test_broken_link_pipe_and_oversized_file_are_reported_and_the_rest_loads(
+    kb_dir: Path,
+) -> None:
+    import os
+
+    (kb_dir / "gone.md").symlink_to(kb_dir / "nowhere.md")
+    (kb_dir / "loop.md").symlink_to(kb_dir / "loop.md")
+    os.mkfifo(kb_dir / "pipe.md")
+    (kb_dir / "zero.md").symlink_to("/dev/zero")
+    (kb_dir / "huge-case.md").write_text(
+        case_text("huge-case", body="filler " * 60_000)
+    )
+
+    kb = KnowledgeBase(resolve_paths(kb_dir))
+    report = kb.open()
+
+    reasons = {p.path.name: p.message for p in report.problems}
+    assert set(reasons) == {"gone.md", "loop.md", "pipe.md", "zero.md", "huge-case.md"}
+    assert "No such file or directory" in reasons["gone.md"]
+    assert (
+        "not a regular file" in reasons["pipe.md"]
+        and "not a regular file" in reasons["zero.md"]
+    )
+    assert "over the 256 KB" in reasons["huge-case.md"]
+    assert {hit.id for hit in kb.search("")} == {"first-case", "second-case"}
+    _cases, problems = check_folder(kb_dir)
+    assert {p.path.name for p in problems} == set(reasons)

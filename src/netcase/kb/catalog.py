@@ -8,6 +8,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from sqlalchemy import delete
@@ -20,6 +21,8 @@ from netcase.store import CaseFileRow
 
 log = logging.getLogger(__name__)
 
+MAX_CASE_BYTES = 256 * 1024
+"""A case file larger than this is reported, not read: it would slow every search."""
 IGNORED_NAMES = frozenset({"readme.md", "index.md"})
 
 
@@ -69,11 +72,27 @@ def _walk(kb_dir: Path) -> list[tuple[str, str, os.stat_result]]:
             if entry.name.startswith((".", "_")):
                 continue
             relative = prefix + entry.name
-            if entry.is_dir():
+            if _is_folder(entry):
                 pending.append((entry.path, relative + "/"))
             elif entry.name.endswith(".md") and entry.name.lower() not in IGNORED_NAMES:
-                found.append((relative, entry.path, entry.stat()))
+                found.append((relative, entry.path, _stat(entry)))
     return sorted(found, key=lambda item: item[0])
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """True for a folder; a link that loops or points nowhere is not one."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _stat(entry: os.DirEntry[str]) -> os.stat_result:
+    """Stat what an entry points to, or the link itself when it points nowhere."""
+    try:
+        return entry.stat()
+    except OSError:
+        return entry.stat(follow_symlinks=False)
 
 
 def check_folder(kb_dir: Path) -> tuple[list[tuple[Path, Case]], list[FileProblem]]:
@@ -210,8 +229,21 @@ def load_case_files(
 
 
 def _read_bytes(path: Path) -> bytes:
+    """Read a case file, or say why not in a marker that :func:`_parse` reports.
+
+    Only regular files are opened (a pipe would block, a device never end),
+    and only up to :data:`MAX_CASE_BYTES`.
+    """
     try:
-        return path.read_bytes()
+        stat = path.stat()
+        if not S_ISREG(stat.st_mode):
+            return b"\0unreadable: it is not a regular file (a pipe, a device or a link to one)"
+        if stat.st_size > MAX_CASE_BYTES:
+            size_kb = stat.st_size // 1024
+            limit_kb = MAX_CASE_BYTES // 1024
+            return f"\0unreadable: it is {size_kb} KB, over the {limit_kb} KB a case may hold".encode()
+        with path.open("rb") as file:
+            return file.read(MAX_CASE_BYTES + 1)
     except OSError as exc:
         return f"\0unreadable: {exc.strerror}".encode()
 
