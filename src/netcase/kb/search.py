@@ -33,6 +33,7 @@ SCHEMA_VERSION = 2
 STATE_FILE = "netcase-index.json"
 MAX_QUERY_TERMS = 48
 SNIPPET_WIDTH = 110
+SNIPPET_SOURCE_CHARS = 20_000
 TAG_FILTER = re.compile(r"(?:^|\s)tag:(\S+)", re.IGNORECASE)
 
 
@@ -317,20 +318,18 @@ def _highlighter(query: ParsedQuery, whoosh_query: Query) -> Highlighter | None:
 def snippet(
     text: str, highlighter: Highlighter | None, width: int = SNIPPET_WIDTH
 ) -> str:
-    """Cut the part of ``text`` with the most matches and mark them with ``**``."""
-    flat = " ".join(text.split())
+    """Cut the part of ``text`` with the most matches and mark them with ``**``.
+
+    Only the first :data:`SNIPPET_SOURCE_CHARS` characters are looked at, so a
+    long case costs no more than a short one.
+    """
+    flat = " ".join(text[:SNIPPET_SOURCE_CHARS].split())
     spans = highlighter.spans(flat) if highlighter is not None else []
     if not spans:
         return flat[:width] + ("…" if len(flat) > width else "")
 
-    best_start, best_count = 0, -1
-    for start, _end in spans:
-        begin = max(0, start - width // 5)
-        count = sum(1 for s, e in spans if s >= begin and e <= begin + width)
-        if count > best_count:
-            best_start, best_count = begin, count
+    best_start = _densest_window(spans, width)
     end = min(len(flat), best_start + width)
-
     pieces: list[str] = ["…" if best_start > 0 else ""]
     cursor = best_start
     for start, stop in spans:
@@ -340,6 +339,19 @@ def snippet(
         cursor = stop
     pieces += [flat[cursor:end], "…" if end < len(flat) else ""]
     return "".join(pieces)
+
+
+def _densest_window(spans: list[tuple[int, int]], width: int) -> int:
+    """Return the start of the window of ``width`` holding the most whole spans."""
+    best_start, best_count, last = 0, -1, 0
+    for first, (start, _end) in enumerate(spans):
+        begin = max(0, start - width // 5)
+        last = max(last, first)
+        while last < len(spans) and spans[last][1] <= begin + width:
+            last += 1
+        if last - first > best_count:
+            best_start, best_count = begin, last - first
+    return best_start
 
 
 def _merged_spans(matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
