@@ -463,3 +463,11 @@ async def test_bad_inputs_are_refused_before_any_query(
 ) -> None:
     with pytest.raises(ConfigError, match=expected):
         await compare_dns(names, [ResolverAddress("127.0.0.1", 9)], **options)
+
+
+@pytest.mark.parametrize("name", ["999.1.1.1", "10.0.0.1", "1.2.3.4.", "::1"])
+async def test_a_name_written_as_an_ip_address_is_refused_before_any_query(
+    name: str,
+) -> None:
+    with pytest.raises(ConfigError, match="is written as an IP address"):
+        await compare_dns([name], [ResolverAddress("127.0.0.1", 9)])

@@ -614,3 +614,42 @@ def test_lab_datagram_icmp_where_ping_group_range_is_open(lab: TwoUplinkLab) -> 
     report = json.loads(done.stdout)
     assert report["measurements"]["method"] == "icmp"
     assert report["measurements"]["uplinks"][0]["received"] == 5
+
+
+# Targets written as addresses are never looked up.
+
+
+@pytest.fixture
+def no_name_lookup(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every name the latency probe would ask a resolver for."""
+    asked: list[str] = []
+
+    async def refuse(host: str, *_: Any) -> str:
+        asked.append(host)
+        raise AssertionError(f"{host!r} was sent to a resolver")
+
+    monkeypatch.setattr("netcase.probes.latency_target._resolve", refuse)
+    return asked
+
+
+@pytest.mark.parametrize(
+    "target", ["999.1.1.1", "10.0.0", "1:2:3:4:5:6:7:8:9", "https://300.0.0.1/"]
+)
+def test_a_target_written_as_a_bad_address_is_a_config_error_not_a_name(
+    target: str, no_name_lookup: list[str]
+) -> None:
+    with pytest.raises(ConfigError, match="is not an IP address"):
+        measure(target=target, resolvers=(ResolverAddress("127.0.0.1", 9),))
+
+    assert no_name_lookup == []
+
+
+def test_cli_exits_2_for_a_bad_address_without_resolving_it(
+    capsys: pytest.CaptureFixture[str], no_name_lookup: list[str]
+) -> None:
+    code, _, err = run_cli(capsys, "999.1.1.1", "--uplink", "a=127.0.0.2")
+
+    assert code == 2
+    assert "netcase: The target '999.1.1.1' is not an IP address" in err
+    assert "Octet 999 (> 255)" in err
+    assert no_name_lookup == []

@@ -38,6 +38,7 @@ from netcase.probes.dnscompare_query import (
     lookup_one,
     name_text,
 )
+from netcase.probes.latency_target import written_as_address
 from netcase.probes.result import ProbeResult
 from netcase.site import ResolverAddress
 
@@ -96,11 +97,19 @@ class _Progress:
 def parse_names(names: Iterable[str]) -> tuple[dns.name.Name, ...]:
     """Turn text into absolute DNS names.
 
+    A text written as an IP address, valid or not, is refused rather than
+    looked up: a host name never has that form (RFC 1123 section 2.1).
+
     Raises:
         ConfigError: When a text is not a DNS name.
     """
     parsed = []
     for text in names:
+        if written_as_address(text.strip().rstrip(".")):
+            raise ConfigError(
+                f"{text!r} is not a DNS name but is written as an IP address; "
+                "give a name such as www.example.com."
+            )
         try:
             parsed.append(dns.name.from_text(text.strip()))
         except dns.exception.DNSException as exc:

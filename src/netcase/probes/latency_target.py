@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -17,10 +18,13 @@ import dns.exception
 import dns.nameserver
 import dns.resolver
 
-from netcase.errors import NetcaseError
+from netcase.errors import ConfigError, NetcaseError
 from netcase.site import ResolverAddress
 
 log = logging.getLogger(__name__)
+
+_IPV4_FORM = re.compile(r"[0-9.]+")
+_IPV6_FORM = re.compile(r"[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(%\S+)?")
 
 
 class TargetError(NetcaseError):
@@ -60,13 +64,21 @@ def split_target(text: str) -> tuple[str, int | None]:
 
     Raises:
         TargetError: When the text is empty or a URL without a host.
+        ConfigError: When the host is written as an IP address but is not one.
     """
     text = text.strip()
     if "://" not in text:
         host = text[1:-1] if text.startswith("[") and text.endswith("]") else text
         if not host:
             raise TargetError("The latency target is empty; give an address or a name.")
+        _check_address_form(host)
         return host, None
+    host, port = _split_url(text)
+    _check_address_form(host)
+    return host, port
+
+
+def _split_url(text: str) -> tuple[str, int | None]:
     url = urlsplit(text)
     try:
         port = url.port
@@ -79,6 +91,37 @@ def split_target(text: str) -> tuple[str, int | None]:
     return url.hostname, None
 
 
+def written_as_address(text: str) -> bool:
+    """True when ``text`` has the form of an IP address, valid or not.
+
+    A host name is never all digits and dots, nor holds a colon (RFC 1123
+    section 2.1), so such a text is an address, perhaps mistyped, and never a
+    name to look up.
+    """
+    return bool(_IPV4_FORM.fullmatch(text) or _IPV6_FORM.fullmatch(text))
+
+
+def address_form_problem(text: str) -> str | None:
+    """Return why ``text``, written as an IP address, is not one; else None."""
+    if not written_as_address(text):
+        return None
+    kind = ipaddress.IPv6Address if ":" in text else ipaddress.IPv4Address
+    try:
+        kind(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _check_address_form(host: str) -> None:
+    problem = address_form_problem(host)
+    if problem:
+        raise ConfigError(
+            f"The target {host!r} is not an IP address ({problem}); "
+            "give a valid address, or a host name to resolve."
+        )
+
+
 async def resolve_target(
     text: str, resolvers: tuple[ResolverAddress, ...], timeout_s: float
 ) -> Target:
@@ -89,6 +132,8 @@ async def resolve_target(
 
     Raises:
         TargetError: When the name has no address or no resolver answers.
+        ConfigError: When the target is written as an IP address but is not
+            one; it is never sent to a resolver.
     """
     host, https_port = split_target(text)
     try:
