@@ -243,3 +243,82 @@ def test_broken_link_pipe_and_oversized_file_are_reported_and_the_rest_loads(
     assert {hit.id for hit in kb.search("")} == {"first-case", "second-case"}
     _cases, problems = check_folder(kb_dir)
     assert {p.path.name for p in problems} == set(reasons)
+
+
+@pytest.mark.parametrize("damage", ["random", "truncated", "empty"])
+def test_damaged_segment_file_is_rebuilt_on_the_next_search(
+    kb_dir: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+
+    kb = open_kb(kb_dir)
+    for segment in kb.index_folder.glob("*.seg"):
+        data = segment.read_bytes()
+        damaged = {
+            "random": os.urandom(len(data)),
+            "truncated": data[: len(data) // 2],
+            "empty": b"",
+        }
+        segment.write_bytes(damaged[damage])
+
+    kb = KnowledgeBase(resolve_paths(kb_dir))
+    with caplog.at_level(logging.WARNING, logger="netcase.kb"):
+        kb.open()
+        hits = kb.search("printer offline")
+
+    assert hits[0].id == "first-case"
+    assert [r for r in caplog.records if "rebuilding" in r.getMessage()]
+
+
+def test_index_locked_by_another_process_is_searched_as_it_is(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from whoosh import index as whoosh_index
+
+    import netcase.kb.search as search_module
+
+    kb = open_kb(kb_dir)
+    write_case(kb_dir, "third-case", title="Badge reader offline")
+    monkeypatch.setattr(search_module, "WRITER_WAIT_S", 0.2)
+    lock = whoosh_index.open_dir(str(kb.index_folder)).lock("WRITELOCK")
+    assert lock.acquire()
+    try:
+        with caplog.at_level(logging.WARNING, logger="netcase.kb.search"):
+            kb = open_kb(kb_dir)
+    finally:
+        lock.release()
+
+    assert any(
+        "another netcase is writing it" in r.getMessage() for r in caplog.records
+    )
+    assert kb.search("printer offline")[0].id == "first-case"
+    assert open_kb(kb_dir).search("badge reader")[0].id == "third-case"
+
+
+def test_several_processes_opening_a_new_data_folder_at_once_all_succeed(
+    kb_dir: Path,
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable,
+        "-m",
+        "netcase",
+        "search",
+        "printer",
+        "--json",
+        "--kb",
+        str(kb_dir),
+    ]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    outcomes = [process.communicate(timeout=120) for process in processes]
+
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], [
+        err.decode()[-300:] for _out, err in outcomes
+    ]
+    assert all(json.loads(out)[0]["id"] == "first-case" for out, _err in outcomes)

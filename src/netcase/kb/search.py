@@ -14,6 +14,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import LockError
 from whoosh.query import And, Every, Query, Term
 
 from netcase.kb.case import Case
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 STATE_FILE = "netcase-index.json"
 MAX_QUERY_TERMS = 48
+WRITER_WAIT_S = 10.0
+"""How long to wait for another netcase process to finish writing the index."""
 SNIPPET_WIDTH = 110
 SNIPPET_SOURCE_CHARS = 20_000
 TAG_FILTER = re.compile(r"(?:^|\s)tag:(\S+)", re.IGNORECASE)
@@ -156,21 +159,37 @@ class SearchIndex:
             return
 
         fetched = load(missing) if load is not None else {}
-        # One process, one large buffer: a single segment keeps queries fast
-        # (five segments from a parallel build made them three times slower).
-        writer = self._index.writer(limitmb=256)
+        try:
+            # One process, one large buffer: a single segment keeps queries fast
+            # (five segments from a parallel build made them three times slower).
+            writer = self._index.writer(limitmb=256, timeout=WRITER_WAIT_S)
+        except (LockError, PermissionError) as exc:
+            log.warning(
+                "cannot update the search index at %s (%s); searching it as it is",
+                self.folder,
+                "another netcase is writing it" if isinstance(exc, LockError) else exc,
+            )
+            return
         try:
             for case_id in stale:
                 writer.delete_by_term("id", case_id)
             for case_id in missing:
-                case = cases[case_id][1] or fetched[case_id]
-                writer.add_document(**case_fields(case))
+                # update_document, not add: a second netcase may add the same case.
+                writer.update_document(
+                    **case_fields(cases[case_id][1] or fetched[case_id])
+                )
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
         self._write_state(wanted)
         log.info("search index updated: %d removed, %d added", len(stale), len(missing))
+
+    def discard(self) -> None:
+        """Delete the index folder; the next update builds it again."""
+        self._index = None
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
 
     def search(self, query: ParsedQuery, limit: int = 20) -> list[SearchHit]:
         """Return the best-matching cases for a non-empty query, best first."""

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netcase.config import Paths
-from netcase.errors import CaseNotFoundError
+from netcase.errors import CaseNotFoundError, NetcaseError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from netcase.kb.case import Case
     from netcase.kb.catalog import FileProblem, SyncReport
-    from netcase.kb.search import SearchHit, SearchIndex
+    from netcase.kb.search import ParsedQuery, SearchHit, SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,7 @@ class KnowledgeBase:
         self.problems: list[FileProblem] = []
         self._engine: Engine | None = None
         self._index: SearchIndex | None = None
+        self._active: dict[str, tuple[str, Case | None]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -66,31 +66,83 @@ class KnowledgeBase:
 
     def open(self) -> SyncReport:
         """Load jieba, sync the catalog with the folder and update the index."""
-        from netcase.kb.catalog import sync
         from netcase.kb.text import prepare_jieba
 
         with self._lock:
             prepare_jieba(self.paths.home / "jieba")
-            report = sync(self.engine, self.paths.kb_dir)
-            self.index.update(report.active, load=self._load)
+            report = self._sync()
+            self._active = report.active
+            self._update_index()
             self.problems = report.problems
             return report
 
     def reindex(self) -> SyncReport:
         """Throw the index away and build it again from the catalog."""
         with self._lock:
-            if self.index_folder.exists():
-                shutil.rmtree(self.index_folder)
-            self._index = None
+            self.index.discard()
         return self.open()
+
+    def _sync(self) -> SyncReport:
+        from sqlalchemy.exc import IntegrityError
+
+        from netcase.kb.catalog import sync
+
+        try:
+            return sync(self.engine, self.paths.kb_dir)
+        except IntegrityError:
+            # Another netcase process added the same files at the same moment;
+            # a second pass finds them in the catalog.
+            log.info("catalog changed under this sync; syncing again")
+            return sync(self.engine, self.paths.kb_dir)
+
+    def _update_index(self) -> None:
+        """Update the index; one that cannot be read is rebuilt from the catalog."""
+        try:
+            self.index.update(self._active, load=self._load)
+        except NetcaseError:
+            raise
+        except (
+            Exception
+        ) as exc:  # Whoosh raises many kinds of error for a damaged folder.
+            log.warning(
+                "search index at %s is unreadable (%s: %s); rebuilding",
+                self.index_folder,
+                type(exc).__name__,
+                exc,
+            )
+            self.index.discard()
+            self.index.update(self._active, load=self._load)
 
     def search(
         self, text: str, tags: Iterable[str] = (), limit: int = 20
     ) -> list[SearchHit]:
-        """Rank cases for a typed query; an empty query lists the newest first."""
+        """Rank cases for a typed query; an empty query lists the newest first.
+
+        An index that fails while being read is rebuilt from the catalog once,
+        and the query asked again.
+        """
         from netcase.kb.search import parse_query
 
         query = parse_query(text, tags)
+        try:
+            return self._ask_index(query, limit)
+        except NetcaseError:
+            raise
+        except (
+            Exception
+        ) as exc:  # Whoosh raises many kinds of error for a damaged folder.
+            log.warning(
+                "search index at %s failed (%s: %s); rebuilding",
+                self.index_folder,
+                type(exc).__name__,
+                exc,
+            )
+            with self._lock:
+                self.index.discard()
+                self.index.update(self._active, load=self._load)
+            return self._ask_index(query, limit)
+
+    def _ask_index(self, query: ParsedQuery, limit: int) -> list[SearchHit]:
         if query.is_empty:
             return self.index.recent(query.tags, limit)
         return self.index.search(query, limit)
