@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kbfiles import copy_repo_kb
+from kbfiles import copy_repo_kb, write_case
 from netcase.config import resolve_paths
 from netcase.kb.search import parse_query, snippet
 from netcase.kb.service import KnowledgeBase
@@ -219,3 +219,42 @@ def test_without_kb_folder_nearby_the_shipped_cases_are_used(
     kb_dir = resolve_paths().kb_dir
 
     assert (kb_dir / "paypal-telecom-uplink.md").is_file()
+
+
+def test_ip_address_prefix_and_range_find_the_case_holding_them(
+    kb: KnowledgeBase,
+) -> None:
+    range_hits = kb.search("10.20.0.0/16")
+    prefix_hits = kb.search("10.20")
+
+    assert range_hits[0].id == "split-horizon-dns-cache-offsite"
+    assert "split-horizon-dns-cache-offsite" in {hit.id for hit in prefix_hits}
+
+
+def test_word_in_every_body_but_no_title_still_finds_cases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(80):
+        write_case(
+            folder,
+            f"case-{number:03d}",
+            title=f"Incident {number}",
+            body="The gateway answered slowly.",
+        )
+    monkeypatch.setenv("NETCASE_HOME", str(tmp_path / "home-many"))
+    knowledge = KnowledgeBase(resolve_paths(folder))
+    knowledge.open()
+
+    assert len(knowledge.search("gateway", limit=20)) == 20
+
+
+def test_section_headings_are_not_shown_in_snippets(kb: KnowledgeBase) -> None:
+    hits = kb.search("FTP 速度慢")
+
+    assert "Symptom / 现象" not in hits[0].snippet
+    assert (
+        kb.search("analysis resolution") == []
+        or kb.search("analysis resolution")[0].score > 0
+    )

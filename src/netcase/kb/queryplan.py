@@ -26,6 +26,7 @@ from netcase.kb.text import CJK_WORD
 FIELD_BOOSTS = {"title": 4.0, "symptoms": 2.5, "tags": 2.0, "body": 1.0}
 TEXT_FIELDS = ("title", "symptoms", "body")
 SHORT_FIELDS = ("title", "symptoms", "tags")
+ALL_FIELDS = (*TEXT_FIELDS, "tags")
 RARE_SHARE = 0.01
 """A word held by at most this share of the cases is rare."""
 RARE_MIN_CASES = 50
@@ -42,6 +43,8 @@ class QueryPlan:
 
     query: Query
     words: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    broader: Query | None = None
+    """A query over every field, for when ``query`` finds too few cases."""
 
 
 def plan(terms: tuple[str, ...], names: tuple[str, ...], reader: Any) -> QueryPlan:
@@ -52,32 +55,35 @@ def plan(terms: tuple[str, ...], names: tuple[str, ...], reader: Any) -> QueryPl
     common: list[tuple[int, str]] = []
     for term in _without_covered_parts(terms, names, reader):
         spellings = [term, *_typo_variants(reader, term)]
-        words[term] = [(f, s) for s in spellings for f in (*TEXT_FIELDS, "tags")]
+        words[term] = [(f, s) for s in spellings for f in ALL_FIELDS]
         for spelling in spellings:
             frequency = _frequency(reader, spelling)
             if frequency > limit:
                 common.append((frequency, spelling))
             elif frequency:
-                rare += _clauses(spelling, (*TEXT_FIELDS, "tags"), spelling == term)
+                rare += _clauses(spelling, ALL_FIELDS, spelling == term)
     for name in names:
         words[name] = [("ident", name)]
         if reader.doc_frequency("ident", name) <= limit:
             rare.append(Term("ident", name, boost=NAME_BOOST))
 
-    if not rare and common:
-        # Only common words: the rarest one, in the short fields, picks the
-        # candidates; the others add to their scores.
-        common.sort()
-        rare = _clauses(common[0][1], SHORT_FIELDS, True)
-        common = common[1:]
-    extra = [
-        c
-        for _f, spelling in common
-        for c in _clauses(spelling, (*TEXT_FIELDS, "tags"), True)
-    ]
-    if rare and extra:
-        return QueryPlan(AndMaybe(Or(rare), Or(extra)), words)
-    return QueryPlan(Or(rare), words)
+    common.sort()
+    extra = [c for _f, spelling in common for c in _clauses(spelling, ALL_FIELDS, True)]
+    if rare:
+        return QueryPlan(AndMaybe(Or(rare), Or(extra)) if extra else Or(rare), words)
+    if not common:
+        return QueryPlan(Or([]), words)
+
+    # Only common words: the rarest one picks the candidates, first in the
+    # short fields (cheap, and where a match means most), then everywhere.
+    rarest, others = common[0][1], extra[len(ALL_FIELDS) :]
+    narrow = Or(_clauses(rarest, SHORT_FIELDS, True))
+    wide = Or(_clauses(rarest, ALL_FIELDS, True))
+    if not others:
+        return QueryPlan(narrow, words, broader=wide)
+    return QueryPlan(
+        AndMaybe(narrow, Or(others)), words, broader=AndMaybe(wide, Or(others))
+    )
 
 
 def rerank(searcher: Any, plan: QueryPlan, hits: list[Any]) -> list[tuple[Any, float]]:

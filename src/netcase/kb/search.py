@@ -30,13 +30,14 @@ from netcase.kb.text import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATE_FILE = "netcase-index.json"
 MAX_QUERY_TERMS = 48
 WRITER_WAIT_S = 10.0
 """How long to wait for another netcase process to finish writing the index."""
 SNIPPET_WIDTH = 110
 SNIPPET_SOURCE_CHARS = 20_000
+SECTION_HEADING = re.compile(r"^##[ \t]+[^\n]*$", re.MULTILINE)
 TAG_FILTER = re.compile(r"(?:^|\s)tag:(\S+)", re.IGNORECASE)
 
 
@@ -111,8 +112,12 @@ def parse_query(text: str, tags: Iterable[str] = ()) -> ParsedQuery:
 
 
 def case_fields(case: Case) -> dict[str, Any]:
-    """Return the index fields of one case."""
-    body = plain_text(case.body)
+    """Return the index fields of one case.
+
+    The section headings every case shares (Symptom / 现象 ...) are left
+    out: they would match every case and open every snippet.
+    """
+    body = plain_text(SECTION_HEADING.sub("", case.body))
     return {
         "id": case.id,
         "title": f"{case.title}\n{case.title_zh}",
@@ -202,6 +207,10 @@ class SearchIndex:
             )
             depth = max(limit, RERANK_DEPTH)
             results = searcher.search(query_plan.query, limit=depth, filter=tag_filter)
+            if query_plan.broader is not None and results.scored_length() < limit:
+                results = searcher.search(
+                    query_plan.broader, limit=depth, filter=tag_filter
+                )
             # Indexing, unlike list(), does not count every match first.
             hits = [results[i] for i in range(results.scored_length())]
             ranked = rerank(searcher, query_plan, hits)[:limit]

@@ -25,6 +25,7 @@ ASCII_WORD = re.compile(r"^[0-9a-z][0-9a-z_]*$")
 IDENTIFIER = re.compile(
     r"(?<![A-Za-z0-9_./:-])/?[A-Za-z0-9][A-Za-z0-9_.:/-]*[A-Za-z0-9]"
 )
+IPV4_PREFIX = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,3})(?:/\d{1,2})?$")
 IDENT_JOINERS = re.compile(r"[.:/\-_]")
 MARKDOWN_NOISE = re.compile(
     r"(```\w*|~~~|\*\*|__|`|^#+\s*|^\s*[-*+]\s+|^\s*>\s?)", re.MULTILINE
@@ -93,10 +94,12 @@ def words(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def identifiers(text: str) -> list[str]:
-    """Return the joined names in ``text`` (domains, IPs, paths), whole and by suffix.
+    """Return the joined names in ``text`` (domains, IPs, paths), whole and in parts.
 
-    ``www.paypalobjects.com`` gives itself and ``paypalobjects.com``, so that a
-    query for either finds it.
+    ``www.paypalobjects.com`` gives itself and ``paypalobjects.com``;
+    ``10.20.0.9`` gives itself, ``10.20.0`` and ``10.20``, and a range such as
+    ``10.20.0.0/16`` its address as well, so that a query for any of them
+    finds it.
     """
     found: list[str] = []
     for match in IDENTIFIER.finditer(text):
@@ -104,10 +107,14 @@ def identifiers(text: str) -> list[str]:
         if not IDENT_JOINERS.search(name):
             continue
         found.append(name)
-        if "." in name and not name.replace(".", "").isdigit():
+        address = IPV4_PREFIX.match(name)
+        if address:
+            octets = address.group(1).split(".")
+            found.extend(".".join(octets[:n]) for n in range(2, len(octets) + 1))
+        elif "." in name:
             parts = name.split(".")
             found.extend(".".join(parts[i:]) for i in range(1, len(parts) - 1))
-    return found
+    return list(dict.fromkeys(found))
 
 
 def plain_text(markdown: str) -> str:
