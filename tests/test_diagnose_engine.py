@@ -318,3 +318,75 @@ async def test_manual_instruction_is_shown_with_the_inputs_filled_in(
     await engine.run(playbook, resolve_inputs(playbook, {}), ask)
 
     assert shown == ["Flush www.example.test then <user_ip>"]
+
+
+TRANSFER_PLAYBOOK = """\
+inputs:
+  ftp_url: {prompt: Transfer URL, prompt_zh: 传输地址, kind: url}
+  seconds: {default: "10", prompt: Seconds, prompt_zh: 秒数, kind: int}
+diagnose:
+  - {id: transfer, probe: fake_lines, params: {target: "{ftp_url}"}}
+"""
+
+
+def transfer_playbook() -> Playbook:
+    case = make_case("transfer-case", TRANSFER_PLAYBOOK)
+    playbook, problems = load_playbook(
+        case, {"fake_lines": frozenset({"target"})}, frozenset(ACTION_KINDS)
+    )
+    assert problems == []
+    return playbook
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5", "+5", "1_000", "2.5", "ten"])
+def test_int_input_must_be_a_whole_number_above_zero(seconds: str) -> None:
+    expected = (
+        f"The input seconds must be a whole number greater than 0, not '{seconds}'."
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        resolve_inputs(transfer_playbook(), {"seconds": seconds})
+
+    assert raised.value.message == expected
+
+
+def test_int_input_above_zero_is_kept() -> None:
+    values = resolve_inputs(transfer_playbook(), {"seconds": " 30 "})
+
+    assert values["seconds"] == "30"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["notaurl", "127.0.0.1/big.bin", "file:///etc/passwd", "ftp://", "http://a b/"],
+)
+def test_url_input_needs_an_http_https_or_ftp_scheme(url: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        resolve_inputs(transfer_playbook(), {"ftp_url": url})
+
+    assert raised.value.message == (
+        "The input ftp_url must be a URL starting with http://, https://, ftp:// "
+        f"and without spaces, not {url!r}."
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://127.0.0.1/big.bin", "http://127.0.0.1:8000/x", "HTTPS://files.test/"]
+)
+def test_url_input_with_a_known_scheme_is_kept(url: str) -> None:
+    assert resolve_inputs(transfer_playbook(), {"ftp_url": url})["ftp_url"] == url
+
+
+@pytest.mark.parametrize("seconds", ["99999", "0", "-5"])
+async def test_throughput_step_refuses_seconds_beyond_the_cli_bounds(
+    seconds: str,
+) -> None:
+    from netcase.cli.probe_throughput import MAX_SECONDS
+    from netcase.probes.registry import MAX_THROUGHPUT_SECONDS, PROBES
+
+    params = {"url": "http://127.0.0.1:9/big.bin", "seconds": seconds}
+
+    with pytest.raises(ConfigError, match=f"seconds '{seconds}' is out of range"):
+        await PROBES["throughput"].run(params, SITE, None)
+
+    assert MAX_THROUGHPUT_SECONDS == MAX_SECONDS == 600

@@ -11,11 +11,12 @@ from typing import Any
 
 from netcase.cli.probecmd import ProbeCannotRun
 from netcase.errors import ConfigError
+from netcase.probes.registry import MAX_THROUGHPUT_SECONDS
 from netcase.probes.result import ProbeResult
 from netcase.probes.throughput import SPEEDTEST, backend_of, probe_throughput
 from netcase.site import Site, Uplink, parse_uplink
 
-MAX_SECONDS = 600.0
+MAX_SECONDS = MAX_THROUGHPUT_SECONDS
 
 
 def add_parser(probes: Any, parents: list[argparse.ArgumentParser]) -> None:

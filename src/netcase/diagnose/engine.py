@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from netcase.diagnose.actions import ActionCard, ActionParamError, render_action
 from netcase.diagnose.playbook import InputSpec, Playbook, Step
@@ -25,6 +26,9 @@ from netcase.site import Site
 from netcase.store import StepRow
 
 log = logging.getLogger(__name__)
+
+URL_SCHEMES = ("http", "https", "ftp")
+"""The schemes a ``url`` input may use: those the throughput probe can fetch."""
 
 AskManual = Callable[[Step], Awaitable[bool]]
 """Shows a manual step to a person; returns True when done, False when skipped."""
@@ -115,22 +119,52 @@ def resolve_inputs(
 
 def _checked(spec: InputSpec, value: str) -> str:
     value = value.strip()
+    check = _CHECKS.get(spec.kind)
+    return value if check is None else check(spec.name, value)
+
+
+def _ip(name: str, value: str) -> str:
     try:
-        if spec.kind == "ip":
-            return str(ipaddress.ip_address(value))
-        if spec.kind == "int":
-            return str(int(value))
+        return str(ipaddress.ip_address(value))
     except ValueError as exc:
-        raise ConfigError(
-            f"The input {spec.name} must be {'an IP address' if spec.kind == 'ip' else 'a whole number'}, not {value!r}."
-        ) from exc
-    if spec.kind in ("name", "url") and (
-        not value or any(ch.isspace() for ch in value)
-    ):
-        raise ConfigError(
-            f"The input {spec.name} must be a {spec.kind} without spaces, not {value!r}."
-        )
+        raise _wrong(name, "an IP address", value) from exc
+
+
+def _whole(name: str, value: str) -> str:
+    # int() alone would take "-5", "+5", "1_000" and non-ASCII digits.
+    if not (value.isascii() and value.isdigit()) or int(value) == 0:
+        raise _wrong(name, "a whole number greater than 0", value)
+    return str(int(value))
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in URL_SCHEMES or not parts.netloc or _spaced(value):
+        schemes = ", ".join(f"{scheme}://" for scheme in URL_SCHEMES)
+        raise _wrong(name, f"a URL starting with {schemes} and without spaces", value)
     return value
+
+
+def _name(name: str, value: str) -> str:
+    if not value or _spaced(value):
+        raise _wrong(name, "a name without spaces", value)
+    return value
+
+
+def _spaced(value: str) -> bool:
+    return any(ch.isspace() for ch in value)
+
+
+def _wrong(name: str, what: str, value: str) -> ConfigError:
+    return ConfigError(f"The input {name} must be {what}, not {value!r}.")
+
+
+_CHECKS: dict[str, Callable[[str, str], str]] = {
+    "ip": _ip,
+    "int": _whole,
+    "url": _url,
+    "name": _name,
+}
 
 
 class DiagnosisEngine:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from netcase.errors import ConfigError
 from netcase.probes.findings import Finding
 from netcase.probes.result import ProbeResult
 from netcase.site import Site, Uplink, parse_resolver, parse_uplink
@@ -14,6 +15,9 @@ from netcase.site import Site, Uplink, parse_resolver, parse_uplink
 Progress = Callable[[Any], None]
 Runner = Callable[[dict[str, Any], Site, Progress | None], Awaitable[ProbeResult]]
 Compare = Callable[[ProbeResult, ProbeResult, Site], list[Finding]]
+
+MAX_THROUGHPUT_SECONDS = 600.0
+"""The longest a throughput run may last, from a playbook or the command line."""
 
 
 @dataclass(frozen=True)
@@ -104,13 +108,23 @@ async def _run_throughput(
     return await probe_throughput(
         str(params.get("url") or site.targets.throughput or ""),
         uplink=uplinks[0] if uplinks else None,
-        seconds=float(params.get("seconds", 10.0)),
+        seconds=_throughput_seconds(params.get("seconds", 10.0)),
         thresholds=site.thresholds,
         expect_mbps=float(params["expect_mbps"]) if "expect_mbps" in params else None,
         server=str(params["server"]) if params.get("server") else None,
         timeout_s=float(params.get("timeout", 10.0)),
         on_progress=progress,
     )
+
+
+def _throughput_seconds(value: Any) -> float:
+    seconds = float(value)
+    if not 0 < seconds <= MAX_THROUGHPUT_SECONDS:
+        raise ConfigError(
+            f"The throughput seconds {value!r} is out of range; give more than 0 "
+            f"and at most {MAX_THROUGHPUT_SECONDS:g}."
+        )
+    return seconds
 
 
 def _compare_throughput(
