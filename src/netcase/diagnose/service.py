@@ -15,6 +15,7 @@ from netcase.diagnose.engine import (
 )
 from netcase.diagnose.playbook import Playbook, Step
 from netcase.diagnose.session import SessionNotFoundError, SessionStore
+from netcase.diagnose.templates import PLACEHOLDER
 from netcase.errors import CaseNotFoundError, ConfigError
 from netcase.kb.catalog import FileProblem
 from netcase.kb.service import KnowledgeBase
@@ -24,6 +25,8 @@ from netcase.site import Site
 STANDARD = "standard-probes"
 """The playbook name used when no case is chosen."""
 ACTION_STATES = ("proposed", "applied", "rejected")
+TARGET_PARAMS = ("url", "target", "names")
+"""The probe parameters that say what to measure; a probe without one cannot run."""
 
 
 def standard_playbook(site: Site) -> Playbook:
@@ -34,6 +37,53 @@ def standard_playbook(site: Site) -> Playbook:
     if site.targets.latency and "latency" in PROBES:
         steps.append(Step("latency", "latency", {"target": site.targets.latency}))
     return Playbook(STANDARD, steps=tuple(steps))
+
+
+def check_required_inputs(
+    playbook: Playbook, inputs: Mapping[str, str | None], site: Site
+) -> None:
+    """Refuse a playbook whose probe would lose its target to an empty input.
+
+    Raises:
+        ConfigError: Naming the first input without a value that a probe
+            step takes whole as its target, unless the site profile supplies
+            the target the probe uses in its place.
+    """
+    for step in playbook.steps:
+        for name in _target_inputs(step, site):
+            spec = playbook.inputs.get(name)
+            if spec is not None and inputs.get(name) is None:
+                raise ConfigError(
+                    f"The case {playbook.case_id!r} needs the input {name} "
+                    f"({spec.prompt}): give it with --set {name}=VALUE."
+                )
+
+
+def _target_inputs(step: Step, site: Site) -> list[str]:
+    """Return the inputs a probe step's target parameters consist of, whole."""
+    names: list[str] = []
+    for param in TARGET_PARAMS:
+        value = step.params.get(param)
+        if isinstance(value, str) and not _site_target(step.probe, param, site):
+            names += _whole_placeholders([value])
+        elif isinstance(value, list):
+            # A list item without a value is never dropped: the step would fail.
+            names += _whole_placeholders(value)
+    return names
+
+
+def _whole_placeholders(values: list[Any]) -> list[str]:
+    matches = (PLACEHOLDER.fullmatch(v) for v in values if isinstance(v, str))
+    return [match.group(1) for match in matches if match]
+
+
+def _site_target(probe: str | None, param: str, site: Site) -> bool:
+    """True when the probe measures a site target in place of a dropped ``param``."""
+    if (probe, param) == ("throughput", "url"):
+        return bool(site.targets.throughput)
+    if (probe, param) == ("dns", "names"):
+        return bool(site.targets.dns_names)
+    return False
 
 
 class DiagnosisService:
@@ -94,9 +144,14 @@ class DiagnosisService:
         """Run a case's playbook (or the standard probes) and rank the causes.
 
         ``on_start`` gets the session's number as soon as it exists.
+
+        Raises:
+            ConfigError: For a bad input, or a missing one a probe step needs
+                as its target; no session is started then.
         """
         playbook = self.playbook(case_id)
         inputs = resolve_inputs(playbook, given)
+        check_required_inputs(playbook, inputs, self.site)
         scores = (
             {hit.id: hit.score for hit in self.kb.search(symptom, limit=50)}
             if symptom.strip()

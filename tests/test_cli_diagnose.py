@@ -1,0 +1,90 @@
+"""The diagnosis commands and the service behind them, as an engineer runs them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_KB
+from netcase.cli import main
+from netcase.diagnose.playbook import InputSpec, Playbook, Step
+from netcase.diagnose.service import check_required_inputs
+from netcase.diagnose.session import SessionStore
+from netcase.errors import ConfigError
+from netcase.site import Site, Targets
+from netcase.store import make_engine
+
+WIFI_CASE = "wifi-roaming-ftp-slowdown"
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    """A case folder holding the Wi-Fi case only."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(REPO_KB / f"{WIFI_CASE}.md", folder)
+    return folder
+
+
+@pytest.fixture
+def sessions(netcase_home: Path) -> SessionStore:
+    """The session store the commands use, opened in this process."""
+    netcase_home.mkdir(parents=True, exist_ok=True)
+    return SessionStore(make_engine(f"sqlite:///{netcase_home / 'netcase.db'}"))
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# A playbook input that a probe needs as its target.
+
+
+def test_missing_target_input_refuses_the_diagnosis_before_any_session(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    argv = ("diagnose", "--case", WIFI_CASE, "--kb", str(kb_dir), "--yes")
+    code, out, err = run_cli(capsys, *argv)
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith(
+        f"netcase: The case {WIFI_CASE!r} needs the input ftp_url (The transfer to test"
+    )
+    assert err.rstrip().endswith("give it with --set ftp_url=VALUE.")
+    assert "Manual step" not in err
+    assert sessions.history() == []
+
+
+URL_PLAYBOOK = Playbook(
+    "transfer-case",
+    inputs={"url": InputSpec("url", "Transfer URL", "传输地址", kind="url")},
+    steps=(Step("transfer", "throughput", {"url": "{url}", "seconds": "5"}),),
+)
+
+
+def test_missing_target_input_is_fine_when_the_site_names_the_target() -> None:
+    site = Site(targets=Targets(throughput="http://127.0.0.1:8000/big.bin"))
+
+    check_required_inputs(URL_PLAYBOOK, {"url": None}, site)
+
+
+def test_missing_target_input_is_refused_without_a_site_target() -> None:
+    with pytest.raises(ConfigError, match="needs the input url \\(Transfer URL\\)"):
+        check_required_inputs(URL_PLAYBOOK, {"url": None}, Site())
+
+
+def test_a_missing_name_in_a_names_list_is_refused_even_with_site_names() -> None:
+    playbook = Playbook(
+        "dns-case",
+        inputs={"name": InputSpec("name", "Name", "域名", kind="name")},
+        steps=(Step("names", "dns", {"names": ["{name}"]}),),
+    )
+    site = Site(targets=Targets(dns_names=("www.example.test",)))
+
+    with pytest.raises(ConfigError, match="needs the input name"):
+        check_required_inputs(playbook, {"name": None}, site)
