@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,72 @@ def test_a_missing_name_in_a_names_list_is_refused_even_with_site_names() -> Non
 
     with pytest.raises(ConfigError, match="needs the input name"):
         check_required_inputs(playbook, {"name": None}, site)
+
+
+# A hand-made session, as the engine would have saved it.
+
+SWITCH_CARD = {
+    "id": "switch-user-line",
+    "case": WIFI_CASE,
+    "kind": "switch_line",
+    "summary": "Move 10.0.3.27 to unicom",
+    "reason": "telecom: 30% loss",
+    "params": {},
+    "snippets": {"generic": "Route 10.0.3.27 through unicom."},
+    "notice": {},
+    "verify": [],
+}
+
+
+def saved_session(sessions: SessionStore, **card_changes: object) -> int:
+    session_id = sessions.start("lab", WIFI_CASE, "FTP 速度慢", {})
+    finding = {
+        "code": "uplink.loss",
+        "severity": "warning",
+        "summary": "telecom: 30% loss",
+        "data": {"uplink": "telecom"},
+    }
+    card = {**SWITCH_CARD, **card_changes}
+    sessions.finish(session_id, [finding], [], [], [card])
+    return session_id
+
+
+@pytest.mark.parametrize(
+    ("findings", "expected"),
+    [
+        (["uplink.best", "dns.consistent"], "session 14: uplink.best, dns.consistent"),
+        ([], "session 14: no findings"),
+    ],
+)
+def test_report_shows_a_verification_as_its_session_and_codes(
+    capsys: pytest.CaptureFixture[str],
+    kb_dir: Path,
+    sessions: SessionStore,
+    findings: list[str],
+    expected: str,
+) -> None:
+    verification = {"session": 14, "findings": findings}
+    session_id = saved_session(sessions, verification=verification)
+
+    code, out, _ = run_cli(capsys, "report", str(session_id), "--kb", str(kb_dir))
+
+    assert code == 0
+    assert f"- **Verification:** {expected}\n" in out
+    assert "{'session'" not in out
+
+
+def test_kb_draft_writes_dates_without_yaml_anchors(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(sessions)
+
+    code, _, _ = run_cli(capsys, "kb", "draft", str(session_id), "--kb", str(kb_dir))
+
+    today = date.today().isoformat()
+    (draft,) = kb_dir.glob(f"incident-*-session-{session_id}.md")
+    text = draft.read_text(encoding="utf-8")
+    assert code == 0
+    assert f"\ncreated: {today}\n" in text
+    assert f"\nupdated: {today}\n" in text
+    assert "&id" not in text
+    assert "*id" not in text

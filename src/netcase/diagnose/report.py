@@ -111,7 +111,7 @@ def _action_lines(card: dict[str, Any], router: str) -> list[str]:
         f"- **Verify:** re-run {', '.join(card.get('verify', [])) or 'the diagnosis'}",
     ]
     if card.get("verification"):
-        lines.append(f"- **Verification:** {card['verification']}")
+        lines.append(f"- **Verification:** {verification_text(card['verification'])}")
     if flavour:
         lines += [
             "",
@@ -123,6 +123,19 @@ def _action_lines(card: dict[str, Any], router: str) -> list[str]:
     if notice:
         lines += ["", f"> {notice.get('en', '')}", ">", f"> {notice.get('zh', '')}"]
     return [*lines, ""]
+
+
+def verification_text(verification: dict[str, Any]) -> str:
+    """Return a recorded verification as ``session 14: uplink.best, dns.consistent``."""
+    codes = ", ".join(verification.get("findings", [])) or "no findings"
+    return f"session {verification.get('session', '?')}: {codes}"
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a repeated value out again instead of as an anchor and alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def draft_case(row: SessionRow, kb_dir: Path, today: date | None = None) -> Path:
@@ -181,7 +194,7 @@ def _draft_text(case_id: str, row: SessionRow, today: date) -> str:
         del front["evidence"]
     return (
         "---\n"
-        + yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+        + yaml.dump(front, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False)
         + "---\n\n"
         + body
     )
