@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -106,8 +107,10 @@ SWITCH_CARD = {
 }
 
 
-def saved_session(sessions: SessionStore, **card_changes: object) -> int:
-    session_id = sessions.start("lab", WIFI_CASE, "FTP 速度慢", {})
+def saved_session(
+    sessions: SessionStore, inputs: dict[str, str] | None = None, **card_changes: object
+) -> int:
+    session_id = sessions.start("lab", WIFI_CASE, "FTP 速度慢", inputs or {})
     finding = {
         "code": "uplink.loss",
         "severity": "warning",
@@ -158,3 +161,69 @@ def test_kb_draft_writes_dates_without_yaml_anchors(
     assert f"\nupdated: {today}\n" in text
     assert "&id" not in text
     assert "*id" not in text
+
+
+# Marking and verifying an action.
+
+
+@pytest.mark.parametrize("state", ["applied", "rejected"])
+def test_action_mark_prints_one_readable_line(
+    capsys: pytest.CaptureFixture[str],
+    kb_dir: Path,
+    sessions: SessionStore,
+    state: str,
+) -> None:
+    session_id = saved_session(sessions)
+
+    code, out, _ = run_cli(
+        capsys,
+        "action",
+        str(session_id),
+        "switch-user-line",
+        state,
+        "--kb",
+        str(kb_dir),
+    )
+
+    assert code == 0
+    assert out == f"Action switch-user-line of session {session_id} is now {state}.\n"
+    row, _ = sessions.load(session_id)
+    assert row.actions[0]["status"] == state
+
+
+def test_action_mark_prints_the_card_as_json_with_the_json_flag(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(sessions)
+
+    code, out, _ = run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "applied",
+        "--kb", str(kb_dir), "--json",
+    )  # fmt: skip
+
+    card = json.loads(out)
+    assert code == 0
+    assert (card["id"], card["status"]) == ("switch-user-line", "applied")
+
+
+def test_action_verify_prints_the_new_session_and_its_finding_codes(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    weak_link = Path(__file__).parent / "samples" / "wifi" / "iw_link_weak.txt"
+    session_id = saved_session(
+        sessions, inputs={"wifi_before": str(weak_link)}, verify=["link"]
+    )
+
+    code, out, _ = run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "verify",
+        "--kb", str(kb_dir), "--yes",
+    )  # fmt: skip
+
+    row, _ = sessions.load(session_id)
+    verification = row.actions[0]["verification"]
+    assert code == 0
+    assert verification["findings"] == ["wifi.weak_signal"]
+    assert out == (
+        f"Action switch-user-line of session {session_id} was verified in "
+        f"session {verification['session']}: wifi.weak_signal.\n"
+    )

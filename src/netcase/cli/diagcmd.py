@@ -11,7 +11,12 @@ from typing import Any
 from netcase.config import resolve_paths
 from netcase.diagnose.engine import Diagnosis, StepEvent
 from netcase.diagnose.playbook import Step
-from netcase.diagnose.report import draft_case, markdown_report, session_json
+from netcase.diagnose.report import (
+    draft_case,
+    markdown_report,
+    session_json,
+    verification_text,
+)
 from netcase.diagnose.service import DiagnosisService
 from netcase.errors import ConfigError
 from netcase.kb.service import KnowledgeBase
@@ -79,6 +84,7 @@ def add_parsers(
     action.add_argument("action_id", metavar="ACTION")
     action.add_argument("state", choices=("applied", "rejected", "verify"))
     action.add_argument("--yes", action="store_true", help="answer manual steps 'done'")
+    action.add_argument("--json", action="store_true", help="print the action as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -247,5 +253,16 @@ def _action(service: DiagnosisService, args: argparse.Namespace) -> int:
         )
     else:
         card = service.mark_action(args.session, args.action_id, args.state)
-    print(json.dumps(card, ensure_ascii=False, indent=2))
+    if args.json:
+        print(json.dumps(card, ensure_ascii=False, indent=2))
+    else:
+        print(_action_text(args.session, card, args.state))
     return EXIT_OK
+
+
+def _action_text(session_id: int, card: dict[str, Any], state: str) -> str:
+    """Return one readable line about the action just marked or verified."""
+    name = f"Action {card['id']} of session {session_id}"
+    if state == "verify":
+        return f"{name} was verified in {verification_text(card['verification'])}."
+    return f"{name} is now {card.get('status', state)}."
