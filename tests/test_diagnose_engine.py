@@ -9,16 +9,19 @@ from typing import Any
 
 import pytest
 
+from conftest import REPO_KB
 from kbfiles import case_text
-from netcase.diagnose.actions import ACTION_KINDS
+from netcase.diagnose.actions import ACTION_KINDS, render_action
 from netcase.diagnose.engine import DiagnosisEngine, resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step, load_playbook
 from netcase.diagnose.session import SessionStore
 from netcase.errors import ConfigError
 from netcase.kb.case import Case, read_case
 from netcase.probes.findings import Finding, Severity
-from netcase.probes.registry import ProbeSpec
+from netcase.probes.registry import ProbeSpec, probe_params
 from netcase.probes.result import ProbeResult
+from netcase.probes.wifi import compare_links
+from netcase.probes.wifilink import WifiLink
 from netcase.site import Site, Uplink
 from netcase.store import make_engine
 
@@ -390,3 +393,109 @@ async def test_throughput_step_refuses_seconds_beyond_the_cli_bounds(
         await PROBES["throughput"].run(params, SITE, None)
 
     assert MAX_THROUGHPUT_SECONDS == MAX_SECONDS == 600
+
+
+# Action texts and snippets.
+
+
+@pytest.mark.parametrize(
+    ("label", "line"),
+    [
+        ("Line B", "the Line B because"),
+        ("Unicom LINE", "the Unicom LINE because"),
+        ("联通线路", "the 联通线路 because"),
+        ("Unicom", "the Unicom line because"),
+    ],
+)
+def test_switch_line_notice_names_the_line_once(label: str, line: str) -> None:
+    site = Site(name="lab", uplinks=(Uplink("unicom", label),), router="generic")
+
+    rendered = render_action(
+        "switch_line", {"user_ip": "10.0.3.27", "to_uplink": "unicom"}, site
+    )
+
+    assert f"moved your internet exit to {line}" in rendered.notice["en"]
+    assert " line line" not in rendered.snippets["generic"].lower()
+
+
+def test_switch_line_without_user_ip_uses_the_template_placeholder() -> None:
+    rendered = render_action("switch_line", {"to_uplink": "unicom"}, SITE)
+
+    assert "from <user_ip>/32" in rendered.snippets["linux"]
+    assert all("<user-ip>" not in text for text in rendered.snippets.values())
+    assert rendered.missing == ["user_ip"]
+
+
+@pytest.mark.parametrize(
+    ("params", "connect", "missing"),
+    [
+        ({"ssid": "会议室-5G"}, 'name="会议室-5G"', []),
+        ({}, 'name="<SSID>"', ["ssid"]),
+        ({"ssid": 'Office" & calc'}, 'name="<SSID>"', ["ssid"]),
+        ({"ssid": "%PATH%"}, 'name="<SSID>"', ["ssid"]),
+        ({"ssid": "x" * 33}, 'name="<SSID>"', ["ssid"]),
+    ],
+)
+def test_reconnect_wifi_snippet_names_a_safe_ssid_or_keeps_the_placeholder(
+    params: dict[str, Any], connect: str, missing: list[str]
+) -> None:
+    rendered = render_action("reconnect_wifi_then_retry", params, SITE)
+
+    assert rendered.snippets["windows"].endswith(f"netsh wlan connect {connect}")
+    assert rendered.missing == missing
+
+
+async def test_reconnect_card_takes_the_ssid_from_the_roam_finding(
+    store: SessionStore,
+) -> None:
+    roam = finding(
+        "wifi.roamed", "wlan0 on Office: BSSID a -> b", ssid="Office", bssid_after="b"
+    )
+    fakes = FakeProbes([roam], [finding("throughput.recovered_after_reconnect", "x")])
+    case = make_case(
+        "wifi-case",
+        """\
+diagnose:
+  - {id: link, probe: fake_dns, params: {name: wlan0}}
+  - {id: transfer, probe: fake_lines, params: {target: ftp.test}}
+actions:
+  - id: reconnect
+    kind: reconnect_wifi_then_retry
+    when: {all_of: [throughput.recovered_after_reconnect]}
+    params: {ssid: "{wifi.roamed.ssid}"}
+    text: Reconnect
+    text_zh: 重连
+""",
+    )
+    playbook, problems = load_playbook(
+        case, {n: s.params for n, s in fakes.specs.items()}, frozenset(ACTION_KINDS)
+    )
+    assert problems == []
+    engine = DiagnosisEngine(
+        SITE, {case.id: case}, {case.id: playbook}, store, fakes.specs
+    )
+
+    result = await engine.run(playbook, {}, always_done)
+
+    (card,) = result.actions
+    assert card.snippets["windows"].endswith('netsh wlan connect name="Office"')
+    assert card.missing == []
+
+
+def test_wifi_case_takes_the_ssid_from_a_key_the_roam_finding_carries() -> None:
+    path = REPO_KB / "wifi-roaming-ftp-slowdown.md"
+    case, _ = read_case(path, path.read_text(encoding="utf-8"))
+    assert case is not None
+    playbook, _ = load_playbook(case, probe_params(), frozenset(ACTION_KINDS))
+    before = WifiLink(
+        interface="wlan0", ssid="Office", bssid="aa:00:00:00:00:01", connected=True
+    )
+    after = WifiLink(
+        interface="wlan0", ssid="Office", bssid="aa:00:00:00:00:02", connected=True
+    )
+
+    (roam,) = compare_links(before, after)
+
+    (action,) = playbook.actions
+    assert action.params["ssid"] == "{wifi.roamed.ssid}"
+    assert roam.data["ssid"] == "Office"

@@ -16,6 +16,11 @@ from netcase.errors import NetcaseError
 from netcase.site import Site
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+LINE_WORD = re.compile(r"\bline|线路", re.IGNORECASE)
+UNQUOTABLE = re.compile(r'["%$`\x00-\x1f\x7f]')
+"""Characters that end or expand a double-quoted value in cmd or PowerShell."""
+SSID_MAX_BYTES = 32
+"""An SSID is at most 32 octets (IEEE 802.11-2020, 9.4.2.2)."""
 
 
 class ActionParamError(NetcaseError):
@@ -104,10 +109,11 @@ Renderer = Callable[[dict[str, Any], Site], Rendered]
 
 def _switch_line(params: dict[str, Any], site: Site) -> Rendered:
     given = params.get("user_ip") is not None
-    user_ip = ip_value(params, "user_ip") if given else "<user-ip>"
+    user_ip = ip_value(params, "user_ip") if given else "<user_ip>"
     target = name_value(params, "to_uplink")
     uplink = next((u for u in site.uplinks if u.name == target), None)
     label = uplink.label if uplink else target
+    line = label if LINE_WORD.search(label) else f"{label} line"
     interface = (
         uplink.interface if uplink and uplink.interface else f"<{target} interface>"
     )
@@ -132,7 +138,7 @@ def _switch_line(params: dict[str, Any], site: Site) -> Rendered:
             f'/routing rule add src-address={user_ip}/32 action=lookup-only-in-table table=to-{target} comment="{mark}"'
         ),
         "generic": (
-            f"On the router, add a source-based rule: traffic from {user_ip} uses the {label} line "
+            f"On the router, add a source-based rule: traffic from {user_ip} uses the {line} "
             f"({target}) for all destinations. Leave destination routes as they are."
         ),
     }
@@ -148,7 +154,7 @@ def _switch_line(params: dict[str, Any], site: Site) -> Rendered:
     reason_zh = params.get("why_zh", "原线路访问您使用的网站时丢包严重")
     notice = {
         "en": (
-            f"Hello, we have moved your internet exit to the {label} line because {reason_en}. "
+            f"Hello, we have moved your internet exit to the {line} because {reason_en}. "
             "Nothing changes on your computer. If any site behaves differently, tell the helpdesk."
         ),
         "zh": (
@@ -166,11 +172,20 @@ def _switch_line(params: dict[str, Any], site: Site) -> Rendered:
     )
 
 
+def quotable_ssid(params: dict[str, Any]) -> str | None:
+    """Return the ``ssid`` parameter when it can sit between double quotes, else None."""
+    ssid = str(params.get("ssid") or "")
+    if not ssid or len(ssid.encode()) > SSID_MAX_BYTES or UNQUOTABLE.search(ssid):
+        return None
+    return ssid
+
+
 def _reconnect_wifi(params: dict[str, Any], site: Site) -> Rendered:
     transfer = str(params.get("transfer") or "the transfer")
+    ssid = quotable_ssid(params)
     return Rendered(
         snippets={
-            "windows": 'netsh wlan disconnect\nnetsh wlan connect name="<SSID>"',
+            "windows": f'netsh wlan disconnect\nnetsh wlan connect name="{ssid or "<SSID>"}"',
             "macos": "networksetup -setairportpower en0 off && networksetup -setairportpower en0 on",
             "linux": "nmcli radio wifi off && nmcli radio wifi on",
         },
@@ -188,6 +203,7 @@ def _reconnect_wifi(params: dict[str, Any], site: Site) -> Rendered:
         scope="This user's device only.",
         risk="None beyond a few seconds without Wi-Fi; the interrupted transfer restarts.",
         rollback="Nothing to roll back.",
+        missing=[] if ssid else ["ssid"],
     )
 
 
