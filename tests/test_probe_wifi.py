@@ -537,3 +537,31 @@ async def test_read_link_judges_the_named_interface() -> None:
     result = await read_link(sample("netsh_en_two.txt"), interface="Wi-Fi 2")
     assert result.measurements["interface"] == "Wi-Fi 2"
     assert result.measurements["link"]["connected"] is False
+
+
+def test_a_bssid_change_to_another_ssid_is_not_a_roam() -> None:
+    before, after = only_link("iw_link.txt"), only_link("iw_link_after_roam.txt")
+    assert (before.ssid, after.ssid) == ("Office", "会议室-5G")
+
+    assert compare_links(before, after, Thresholds()) == []
+
+
+async def test_read_link_says_the_network_changed_instead_of_a_roam() -> None:
+    first = await read_link(sample("iw_link.txt"))
+    second = await read_link(sample("iw_link_after_roam.txt"), previous=first)
+
+    assert "wifi.roamed" not in second.codes()
+    assert second.measurements["network_changed"] is True
+    assert second.measurements["roamed"] is None
+    assert (
+        "The SSID changed from Office to 会议室-5G: the link joined another network, "
+        "which is not a roam." in second.measurements["notes"]
+    )
+
+
+async def test_a_roam_within_one_ssid_keeps_network_changed_false() -> None:
+    first = await read_link(sample("iw_link_weak.txt"))
+    second = await read_link(sample("iw_link_after_roam.txt"), previous=first)
+
+    assert second.measurements["network_changed"] is False
+    assert second.measurements["notes"] == []

@@ -9,7 +9,8 @@ A diagnosis reads the link, asks the person to reconnect, and reads it again:
 Findings: ``wifi.weak_signal`` (the link's signal under the site's
 ``weak_signal_dbm``), ``wifi.stronger_ap_visible`` (a scan shows the same SSID
 on another BSSID ``stronger_ap_db`` stronger), ``wifi.roamed`` (the BSSID
-changed between two reads).
+changed between two reads of the same SSID; a change of SSID is another
+network, reported in the measurements, not a roam).
 """
 
 from __future__ import annotations
@@ -249,11 +250,19 @@ def compare_links(
     """Return ``wifi.roamed`` when the BSSID changed between two reads of one interface.
 
     Nothing is said when either read is disconnected or lacks a BSSID: a roam
-    cannot be told then. The finding's data says whether each signal was weak,
-    which tells a move from a weak AP to a strong one.
+    cannot be told then. Nor when the SSID changed: joining another network is
+    not a roam. The finding's data says whether each signal was weak, which
+    tells a move from a weak AP to a strong one.
     """
     thresholds = thresholds or Thresholds()
     first, second = as_link(before), as_link(after)
+    if first and second and network_changed(first, second):
+        logger.info(
+            "Wi-Fi %s joined another network (%s -> %s): not a roam",
+            second.interface or "-",
+            first.ssid,
+            second.ssid,
+        )
     if not (first and second and _roamed(first, second)):
         return []
     ssid_note = (
@@ -282,12 +291,29 @@ def compare_links(
 
 
 def _roamed(first: WifiLink, second: WifiLink) -> bool | None:
-    """True or False when the two reads tell, None when they cannot."""
+    """True or False when the two reads tell, None when they cannot.
+
+    A roam is a move between APs of one network, so reads of two SSIDs cannot
+    tell one.
+    """
     if not (first.connected and second.connected and first.bssid and second.bssid):
         return None
     if first.interface and second.interface and first.interface != second.interface:
         return None
+    if network_changed(first, second):
+        return None
     return first.bssid != second.bssid
+
+
+def network_changed(first: WifiLink, second: WifiLink) -> bool:
+    """True when both reads are connected and name different SSIDs."""
+    return bool(
+        first.connected
+        and second.connected
+        and first.ssid
+        and second.ssid
+        and first.ssid != second.ssid
+    )
 
 
 def _is_weak(link: WifiLink, thresholds: Thresholds) -> bool | None:
@@ -353,8 +379,18 @@ def _measurements(
         "scan": [ap.to_json() for ap in visible],
         "previous": before.to_json() if before else None,
         "roamed": _roamed(before, link) if before and link else None,
-        "notes": list(reading.notes),
+        "network_changed": network_changed(before, link) if before and link else None,
+        "notes": [*reading.notes, *_network_note(before, link)],
     }
+
+
+def _network_note(before: WifiLink | None, link: WifiLink | None) -> list[str]:
+    if not (before and link and network_changed(before, link)):
+        return []
+    return [
+        f"The SSID changed from {before.ssid} to {link.ssid}: the link joined "
+        "another network, which is not a roam."
+    ]
 
 
 def _log(result: ProbeResult, link: WifiLink | None) -> None:
