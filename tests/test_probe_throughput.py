@@ -17,9 +17,12 @@ from netcase.cli import main
 from netcase.probes.throughput import (
     RETEST_PROMPT,
     ThroughputProgress,
+    ThroughputRun,
     measure,
     probe_throughput,
 )
+from netcase.probes.throughput_findings import throughput_findings, too_small_to_judge
+from netcase.site import Thresholds
 from servers_throughput import (
     FTP_PASSWORD,
     FTP_USER,
@@ -460,3 +463,40 @@ def test_cli_bad_arguments_exit_2(
 
     assert code == 2
     assert err.startswith("netcase: ")
+
+
+async def test_a_tiny_file_is_too_small_to_judge_and_not_low(
+    http_server: PayloadServer,
+) -> None:
+    result = await probe_throughput(
+        http_server.url("/bytes/6"), seconds=5, expect_mbps=1e6
+    )
+
+    (run,) = result.measurements["runs"]
+    assert (run["bytes"], run["ended"]) == (6, "eof")
+    assert result.findings == []
+    assert run["note"].startswith("Too small to judge the link: 6 bytes in ")
+
+
+@pytest.mark.parametrize(
+    ("bytes_received", "seconds", "ended", "judged"),
+    [
+        (60_000, 3.0, "deadline", False),
+        (3_000_000, 0.2, "eof", False),
+        (3_000_000, 0.2, "broken", True),
+        (3_000_000, 2.0, "eof", True),
+        (65_536, 2.0, "deadline", True),
+    ],
+)
+def test_only_runs_big_enough_to_judge_can_be_throughput_low(
+    bytes_received: int, seconds: float, ended: str, judged: bool
+) -> None:
+    run = ThroughputRun(
+        "run", "http", "http://127.0.0.1/x", None, bytes_received, seconds,
+        mbps=bytes_received * 8 / seconds / 1e6, ended=ended, error=None,
+    )  # fmt: skip
+
+    findings = throughput_findings([run], Thresholds(), expect_mbps=1e6)
+
+    assert too_small_to_judge(run) is not judged
+    assert [f.code for f in findings] == (["throughput.low"] if judged else [])

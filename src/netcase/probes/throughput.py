@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from netcase.errors import ConfigError
 from netcase.probes.result import ProbeResult
-from netcase.probes.throughput_findings import throughput_findings
+from netcase.probes.throughput_findings import note_small_runs, throughput_findings
 from netcase.probes.throughput_transfers import (
     FtpDownload,
     HttpDownload,
@@ -253,6 +253,7 @@ async def probe_throughput(
     else:
         runs = [await one("run")]
 
+    note_small_runs(runs)
     return ProbeResult(
         probe="throughput",
         started=started,

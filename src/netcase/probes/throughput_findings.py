@@ -10,11 +10,37 @@ from netcase.site import Thresholds
 if TYPE_CHECKING:
     from netcase.probes.throughput import ThroughputRun
 
+SMALL_RUN_BYTES = 64 * 1024
+"""Under this many bytes, connection set-up and TCP slow start dominate the rate."""
+SHORT_EOF_S = 0.5
+"""A file that ends this soon was too short to reach the link's rate."""
+
+
+def too_small_to_judge(run: ThroughputRun) -> bool:
+    """True when a run moved too little, or ended at end-of-file too soon, to judge."""
+    short_file = run.ended == "eof" and run.seconds < SHORT_EOF_S
+    return run.ok and (run.bytes_received < SMALL_RUN_BYTES or short_file)
+
+
+def note_small_runs(runs: list[ThroughputRun]) -> None:
+    """Add to each run too small to judge a note saying why its rate says little."""
+    for run in runs:
+        if not too_small_to_judge(run):
+            continue
+        small = (
+            f"Too small to judge the link: {run.bytes_received} bytes in "
+            f"{run.seconds:.2f} s; use a file of several MB."
+        )
+        run.note = f"{run.note} {small}" if run.note else small
+
 
 def throughput_findings(
     runs: list[ThroughputRun], thresholds: Thresholds, expect_mbps: float
 ) -> list[Finding]:
-    """State ``throughput.low`` per slow run and compare a before/after pair."""
+    """State ``throughput.low`` per slow run and compare a before/after pair.
+
+    A run too small to judge (see :func:`too_small_to_judge`) is never low.
+    """
     findings = [
         Finding(
             "throughput.low",
@@ -24,7 +50,7 @@ def throughput_findings(
             {"run": run.label, "mbps": round(run.mbps, 3), "expect_mbps": expect_mbps},
         )
         for run in runs
-        if run.ok and run.mbps < expect_mbps
+        if run.ok and run.mbps < expect_mbps and not too_small_to_judge(run)
     ]
     pair = {run.label: run for run in runs}
     before, after = pair.get("before"), pair.get("after")
