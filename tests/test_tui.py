@@ -16,7 +16,7 @@ from textual import events
 from textual.command import CommandList, CommandPalette
 from textual.logging import TextualHandler
 from textual.pilot import Pilot
-from textual.widgets import Input, Markdown
+from textual.widgets import Input, Markdown, Static
 
 from netcase.config import resolve_paths
 from netcase.errors import ConfigError
@@ -233,6 +233,31 @@ async def test_odd_queries_leave_a_sane_list(kb_dir: Path, query: str) -> None:
         assert app.is_running
         assert 0 < len(result_ids(app)) <= total
         assert not [n for n in app._notifications if n.severity == "error"]
+
+
+def status_line(app: NetcaseApp) -> str:
+    return str(app.search_screen.query_one("#status", Static).content)
+
+
+@pytest.mark.parametrize("query", ["!!!", "🙂🙂 ？！"], ids=["bangs", "emoji"])
+async def test_a_query_without_words_says_so_and_lists_the_newest_cases(
+    kb_dir: Path, query: str
+) -> None:
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        newest = result_ids(app)
+
+        app.search_screen.query_one(Input).post_message(events.Paste(query))
+        await settle(app, pilot)
+
+        assert status_line(app) == (
+            f"No words to search in {query!r}; showing the newest cases"
+        )
+        assert result_ids(app) == newest
+
+        await type_query(app, pilot, "FTP 速度慢")
+        assert status_line(app).endswith("cases match, best first")
 
 
 async def test_command_palette_lists_a_case_by_title_and_opens_it(

@@ -18,10 +18,10 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Markdown, Static
+from textual.widgets import Button, DataTable, Input, Markdown, Static
 
 from dnsserver import DnsLab, dns_lab
-from kbfiles import copy_repo_kb
+from kbfiles import copy_repo_kb, write_case
 from netcase.config import resolve_paths
 from netcase.diagnose.actions import ActionCard, render_action
 from netcase.diagnose.session import SessionStore
@@ -38,6 +38,7 @@ from netcase.tui.screens.search import SearchScreen
 from netcase.tui.widgets.action_card import ActionCardView
 from netcase.tui.widgets.diag_steps import StepList
 from netcase.tui.widgets.diag_summary import DiagnosisSummary
+from netcase.tui.widgets.results import ResultList
 from servers_throughput import PayloadServer, serve_http
 
 SAMPLES = Path(__file__).parent / "samples" / "wifi"
@@ -355,6 +356,74 @@ async def test_search_screen_diagnoses_the_typed_symptom_with_the_standard_probe
         assert screen.diagnosis is not None
         assert screen.diagnosis.causes[0].case_id == WIFI
         assert newest_session(app).symptom == "FTP 速度慢"
+
+
+async def test_f4_with_an_empty_query_runs_the_standard_probes_not_the_newest_case(
+    kb_dir: Path,
+) -> None:
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.search_screen.query_one(ResultList).highlighted_case_id
+
+        await pilot.press("f4")
+        await settle(app, pilot)
+
+        screen = app.screen
+        assert isinstance(screen, DiagnoseScreen)
+        assert screen.case_id is None and screen.chosen_case is None
+        assert screen.query_one("#diag-symptom", Input).value == ""
+        assert "Diagnose: standard probes" in plain(screen.query_one("#diag-title"))
+
+
+async def test_f4_with_a_query_diagnoses_its_best_case_even_right_after_typing(
+    kb_dir: Path,
+) -> None:
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+
+        # F4 comes before the debounced search ends, while the newest case is
+        # still highlighted: it waits for the results of "FTP 速度慢".
+        await pilot.press(*"FTP 速度慢", "f4")
+        await settle(app, pilot)
+
+        screen = app.screen
+        assert isinstance(screen, DiagnoseScreen) and screen.case_id == WIFI
+        assert screen.query_one("#diag-symptom", Input).value == "FTP 速度慢"
+
+
+async def test_a_case_without_steps_says_so_and_offers_the_standard_probes(
+    kb_dir: Path,
+) -> None:
+    write_case(kb_dir, "quokka-lab-case", title="Quokka lab case")
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"quokka", "f4")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DiagnoseScreen)
+        assert screen.case_id == "quokka-lab-case"
+
+        assert "has no steps" in status_text(screen)
+        assert "ctrl+t" in status_text(screen)
+        assert "ctrl+t runs the standard probes" in screen.steps.empty_text
+        offer = screen.query_one("#diag-standard", Button)
+        assert offer.display and offer.region.height > 0
+        assert screen.active_bindings["ctrl+t"].binding.description == (
+            "Standard probes"
+        )
+
+        assert await pilot.click("#diag-standard")
+        await settle(app, pilot)
+        assert screen.case_id is None and screen.playbook is not None
+        assert not screen.query_one("#diag-standard").display
+        assert screen.active_bindings["ctrl+t"].binding.description == "Case playbook"
+
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert screen.case_id == "quokka-lab-case"
 
 
 def switch_line_card() -> tuple[ActionCard, Site]:

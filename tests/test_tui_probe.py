@@ -8,15 +8,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 from textual.widgets._tabbed_content import ContentTabs
 from textual.worker import WorkerState
 
 from dnsserver import DnsLab, Responder, dns_lab
 from netcase.config import resolve_paths
 from netcase.kb.service import KnowledgeBase
+from netcase.probes.findings import Finding, Severity
 from netcase.site import ResolverAddress, Site, Targets
 from netcase.tui.app import NetcaseApp
 from netcase.tui.screens.probe import ProbeScreen
@@ -253,6 +255,29 @@ async def test_wifi_from_a_capture_lists_the_link_and_its_weak_signal() -> None:
         assert fields["SSID"] == "会议室-5G"
         assert fields["Signal dBm"] == "-78.0"
         assert finding_codes(screen) == ["wifi.weak_signal"]
+
+
+class FindingsApp(App[None]):
+    """The findings list alone, as wide as the probe screen's."""
+
+    def compose(self) -> ComposeResult:
+        yield FindingsList(id="findings")
+
+
+async def test_a_long_chinese_summary_is_folded_whole_not_cut() -> None:
+    summary = "内网解析器返回的地址" * 12 + "结束"
+    finding = Finding("dns.mismatch", Severity.WARNING, summary)
+    app = FindingsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        findings = app.query_one(FindingsList)
+        findings.show([finding])
+        await pilot.pause()
+
+        text = findings.query_one("#findings-text", Static)
+        lines = [text.render_line(y).text for y in range(text.size.height)]
+        assert len(lines) > 1
+        assert "…" not in "".join(lines)
+        assert summary in "".join("".join(lines).split())
 
 
 def test_sparkline_bars_start_at_zero_and_mark_a_lost_sample() -> None:

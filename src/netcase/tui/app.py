@@ -115,8 +115,8 @@ class NetcaseApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f3", "probes", "Probes"),
-        Binding("p", "probes", "Probes"),
+        Binding("f3", "probes", "Probes", show=False),
+        Binding("p", "probes", "Probes", show=False),
     ]
     """
     | Key(s) | Description |
@@ -124,6 +124,10 @@ class NetcaseApp(App[None]):
     | ctrl+q | Quit netcase. |
     | f3 | Open the probe screen, even while typing a query. |
     | p | Open the probe screen when no text field has the focus. |
+
+    The footer shows F3 only on the screens that bind it again to ``app.probes``
+    (search and case), so that an 80-column footer keeps room for their own keys
+    and the probe screen does not offer itself.
     """
 
     def __init__(self, kb: KnowledgeBase, site: Site | None = None) -> None:
@@ -169,7 +173,7 @@ class NetcaseApp(App[None]):
     def on_playbooks_checked(self, message: PlaybooksChecked) -> None:
         """Warn about playbooks that name unknown probes, findings or inputs."""
         if message.problems:
-            self.search_screen.problems.extend(message.problems)
+            self.search_screen.add_problems(message.problems)
             self._warn_about(message.problems)
 
     def on_knowledge_base_opened(self, message: KnowledgeBaseOpened) -> None:

@@ -27,12 +27,14 @@ class CaseScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("d", "diagnose", "Diagnose"),
+        Binding("f3", "app.probes", "Probes"),
     ]
     """
     | Key(s) | Description |
     | :- | :- |
     | escape | Go back to the screen this case was opened from. |
     | d | Run this case's playbook on a diagnosis screen. |
+    | f3 | Open the probe screen (the App's key, shown in this footer). |
     """
 
     def __init__(self, kb: KnowledgeBase, case_id: str, symptom: str = "") -> None:

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import HorizontalGroup, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -29,7 +29,7 @@ from netcase.tui.screens.manual import ManualStepDialog
 from netcase.tui.widgets.diag_actions import ActionsPanel
 from netcase.tui.widgets.diag_form import InputsForm
 from netcase.tui.widgets.diag_service import diagnosis_service, notify_failure
-from netcase.tui.widgets.diag_steps import StepList
+from netcase.tui.widgets.diag_steps import StepList, ready_text
 from netcase.tui.widgets.diag_summary import DiagnosisSummary
 
 if TYPE_CHECKING:
@@ -62,8 +62,11 @@ class DiagnoseScreen(Screen[None]):
     DiagnoseScreen #diag-body {
         height: 1fr;
     }
-    DiagnoseScreen #diag-run {
+    DiagnoseScreen #diag-buttons Button {
         margin: 1 1 0 1;
+    }
+    DiagnoseScreen #diag-standard {
+        display: none;
     }
     DiagnoseScreen .diag-heading {
         padding: 0 1;
@@ -85,7 +88,8 @@ class DiagnoseScreen(Screen[None]):
         Binding("ctrl+r", "run", "Run"),
         Binding("escape", "stop", "Stop"),
         Binding("escape", "back", "Back"),
-        Binding("ctrl+t", "switch_playbook", "Case/standard"),
+        Binding("ctrl+t", "show_standard", "Standard probes"),
+        Binding("ctrl+t", "show_case", "Case playbook"),
     ]
     """
     | Key(s) | Description |
@@ -93,7 +97,8 @@ class DiagnoseScreen(Screen[None]):
     | ctrl+r | Run the playbook with the inputs as filled in. |
     | escape | While running: stop; the session keeps what was measured. |
     | escape | Otherwise: go back to the screen this one was opened from. |
-    | ctrl+t | Switch between the case's playbook and the standard probes. |
+    | ctrl+t | On a case's playbook: show the standard probes instead. |
+    | ctrl+t | On the standard probes, opened for a case: show its playbook again. |
     """
 
     class StepChanged(Message):
@@ -126,7 +131,13 @@ class DiagnoseScreen(Screen[None]):
         yield Static(Text(f"Diagnose: {name}"), id="diag-title")
         with VerticalScroll(id="diag-body"):
             yield Static("Reading the playbook…", id="diag-form-slot", markup=False)
-            yield Button("Run  (ctrl+r)", id="diag-run", compact=True, disabled=True)
+            with HorizontalGroup(id="diag-buttons"):
+                yield Button(
+                    "Run  (ctrl+r)", id="diag-run", compact=True, disabled=True
+                )
+                yield Button(
+                    "Standard probes  (ctrl+t)", id="diag-standard", compact=True
+                )
             yield Static("Steps / 步骤", classes="diag-heading", markup=False)
             yield StepList(id="diag-steps")
             yield Static("", id="diag-status", markup=False)
@@ -160,7 +171,8 @@ class DiagnoseScreen(Screen[None]):
         await self.query_one("#diag-body").mount(form, before=0)
         self._clear_results()
         self.query_one("#diag-run", Button).disabled = False
-        self._set_status(self._ready_text(playbook))
+        self.query_one("#diag-standard").display = self._lacks_steps(playbook)
+        self._set_status(ready_text(playbook.steps, self.case_id is not None))
         self.refresh_bindings()
         form.focus_first()
 
@@ -176,14 +188,9 @@ class DiagnoseScreen(Screen[None]):
             return service, playbook, "(cases ranked by what the probes find)"
         return service, playbook, case.title
 
-    def _ready_text(self, playbook: Playbook) -> str:
-        if not playbook.steps:
-            return (
-                "No step to run: this case has no playbook, or the site profile names "
-                "no standard probe targets. Running ranks the cases by the symptom."
-            )
-        manual = sum(step.is_manual for step in playbook.steps)
-        return f"{len(playbook.steps)} steps ({manual} manual). Fill in the inputs, then ctrl+r."
+    def _lacks_steps(self, playbook: Playbook) -> bool:
+        """True when the shown playbook is a case's and it has nothing to run."""
+        return self.case_id is not None and not playbook.steps
 
     def _set_status(self, text: str) -> None:
         self.query_one("#diag-status", Static).update(text)
@@ -196,17 +203,36 @@ class DiagnoseScreen(Screen[None]):
             return not self.running
         if action == "run":
             return None if self.running or self.playbook is None else True
-        if action == "switch_playbook":
-            if self.chosen_case is None:
-                return False
-            return None if self.running or self.playbook is None else True
+        if action == "show_standard":
+            return self._switch_state(self.case_id is not None)
+        if action == "show_case":
+            return self._switch_state(self.chosen_case is not None and not self.case_id)
         return True
 
-    def action_switch_playbook(self) -> None:
-        """Show the standard probes instead of the case's playbook, or back."""
-        if self.running or self.playbook is None or self.chosen_case is None:
+    def _switch_state(self, offered: bool) -> bool | None:
+        """Hide a playbook switch that does not apply; dim it while busy."""
+        if not offered:
+            return False
+        return None if self.running or self.playbook is None else True
+
+    @on(Button.Pressed, "#diag-standard")
+    def _standard_pressed(self) -> None:
+        self.action_show_standard()
+
+    def action_show_standard(self) -> None:
+        """Show the standard probes instead of the case's playbook."""
+        if self.case_id is not None:
+            self._switch_playbook(None)
+
+    def action_show_case(self) -> None:
+        """Show the case's playbook again instead of the standard probes."""
+        if self.case_id is None and self.chosen_case is not None:
+            self._switch_playbook(self.chosen_case)
+
+    def _switch_playbook(self, case_id: str | None) -> None:
+        if self.running or self.playbook is None:
             return
-        self.case_id = None if self.case_id else self.chosen_case
+        self.case_id = case_id
         self.playbook = None
         self.refresh_bindings()
         self.run_worker(
@@ -263,7 +289,7 @@ class DiagnoseScreen(Screen[None]):
     def _clear_results(self) -> None:
         self.diagnosis = None
         assert self.playbook is not None
-        self.steps.show_steps(self.playbook.steps)
+        self.steps.show_steps(self.playbook.steps, self.case_id is not None)
         self.query_one(DiagnosisSummary).display = False
         self.query_one(ActionsPanel).clear()
 

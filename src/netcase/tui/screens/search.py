@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,7 +26,7 @@ from netcase.tui.widgets.results import ResultList
 
 if TYPE_CHECKING:
     from netcase.kb.catalog import FileProblem
-    from netcase.kb.search import SearchHit
+    from netcase.kb.search import ParsedQuery, SearchHit
     from netcase.kb.service import KnowledgeBase
 
 DEBOUNCE_S = 0.15
@@ -52,8 +52,9 @@ class SearchScreen(Screen[None]):
         Binding("up", "move_highlight(-1)", "Previous case", show=False),
         Binding("pagedown", "page_highlight(1)", "Page down", show=False),
         Binding("pageup", "page_highlight(-1)", "Page up", show=False),
-        Binding("escape", "clear_query", "Clear"),
+        Binding("escape", "clear_query", "Clear", show=False),
         Binding("f2", "show_problems", "Problems"),
+        Binding("f3", "app.probes", "Probes"),
         Binding("f4", "diagnose", "Diagnose"),
         Binding("d", "diagnose", "Diagnose", show=False),
         Binding("f5", "show_history", "History"),
@@ -68,8 +69,9 @@ class SearchScreen(Screen[None]):
     | pagedown | Move the highlight a page down. |
     | pageup | Move the highlight a page up. |
     | escape | Clear the query, listing every case again. |
-    | f2 | List the case files that could not be loaded. |
-    | f4 | Diagnose: run the highlighted case's playbook, the query as the symptom. |
+    | f2 | List the case files that could not be loaded; offered only when some were. |
+    | f3 | Open the probe screen (the App's key, shown in this footer). |
+    | f4 | Diagnose the highlighted case, the query as the symptom; no query: standard probes. |
     | d | The same as f4, when the result list has the keys. |
     | f5 | List past diagnosis sessions and their reports. |
     | h | The same as f5, when the result list has the keys. |
@@ -79,10 +81,14 @@ class SearchScreen(Screen[None]):
     class SearchFinished(Message):
         """A search worker ranked the cases for a query."""
 
-        def __init__(self, query: str, hits: list[SearchHit]) -> None:
+        def __init__(
+            self, query: str, hits: list[SearchHit], parsed: ParsedQuery
+        ) -> None:
             super().__init__()
             self.query = query
             self.hits = hits
+            self.parsed = parsed
+            """The words, identifiers and tag filters found in the query."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         super().__init__()
@@ -94,7 +100,8 @@ class SearchScreen(Screen[None]):
         """The query whose results the list waits for, or shows."""
         self.shown_query: str | None = None
         """The query whose results the list shows."""
-        self._open_when_shown = False
+        self._after_shown: Callable[[], None] | None = None
+        """What Enter or F4 asked for before the typed query's results showed."""
 
     def compose(self) -> ComposeResult:
         yield QueryInput(placeholder=PLACEHOLDER, id="query")
@@ -116,7 +123,19 @@ class SearchScreen(Screen[None]):
         self.all_cases = list(cases)
         self.problems = list(problems)
         self.ready = True
+        self.refresh_bindings()
         self._search(self.query_one(Input).value, delay_s=0.0)
+
+    def add_problems(self, problems: Sequence[FileProblem]) -> None:
+        """Add problems found after the cases loaded, and offer F2 for them."""
+        self.problems.extend(problems)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer F2 only when there are problems to list."""
+        if action == "show_problems":
+            return bool(self.problems)
+        return True
 
     def knowledge_base_failed(self, reason: str) -> None:
         """Say in the status line that no case could be loaded."""
@@ -146,6 +165,8 @@ class SearchScreen(Screen[None]):
         )
 
     def _rank_in_thread(self, kb: KnowledgeBase, query: str, delay_s: float) -> None:
+        from netcase.kb.search import parse_query
+
         # Waiting first lets the next key cancel this search before it costs anything.
         worker = get_current_worker()
         time.sleep(delay_s)
@@ -154,28 +175,33 @@ class SearchScreen(Screen[None]):
 
         hits = kb.search(query, limit=SEARCH_LIMIT)
         if not worker.is_cancelled:
-            self.post_message(self.SearchFinished(query, hits))
+            self.post_message(self.SearchFinished(query, hits, parse_query(query)))
 
     def on_search_screen_search_finished(self, message: SearchFinished) -> None:
         """Show the hits, unless the query changed while they were ranked."""
         if message.query == self.requested_query:
-            self._show(message.query, message.hits)
+            self._show(message.query, message.hits, message.parsed)
 
-    def _show(self, query: str, hits: Sequence[SearchHit]) -> None:
+    def _show(
+        self, query: str, hits: Sequence[SearchHit], parsed: ParsedQuery | None = None
+    ) -> None:
         self.shown_query = query
         self.results.show_hits(hits)
         self.query_one(CaseView).show(self.results.highlighted_case_id)
-        self.query_one("#status", Static).update(self._status(query, len(hits)))
-        if self._open_when_shown:
-            self._open_when_shown = False
-            self._open_highlighted()
+        status = self._status(query, len(hits), parsed)
+        self.query_one("#status", Static).update(status)
+        then, self._after_shown = self._after_shown, None
+        if then is not None:
+            then()
 
-    def _status(self, query: str, count: int) -> str:
+    def _status(self, query: str, count: int, parsed: ParsedQuery | None) -> str:
         total = len(self.all_cases)
         if not query.strip() and total > count:
             line = f"{total} cases; the {count} most recently updated first"
         elif not query.strip():
             line = f"{total} cases, most recently updated first"
+        elif parsed is not None and parsed.is_empty:
+            line = _wordless_status(query, count, parsed.tags)
         elif count == 0:
             line = f"No case of {total} matches; try other words"
         else:
@@ -197,13 +223,21 @@ class SearchScreen(Screen[None]):
             )
 
     @on(Input.Submitted, "#query")
-    def _query_submitted(self, event: Input.Submitted) -> None:
-        # Enter typed before the debounced search ended opens the new best case.
-        if event.value != self.shown_query:
-            self._open_when_shown = True
-            self._search(event.value, delay_s=0.0)
-        else:
-            self._open_highlighted()
+    def _query_submitted(self) -> None:
+        self._when_shown(self._open_highlighted)
+
+    def _when_shown(self, then: Callable[[], None]) -> None:
+        """Call ``then`` once the list shows the results of the query as typed now.
+
+        A key pressed before the debounced search ended acts on the new best
+        case, not on the one the previous query highlighted.
+        """
+        query = self.query_one(Input).value
+        if query == self.shown_query:
+            then()
+            return
+        self._after_shown = then
+        self._search(query, delay_s=0.0)
 
     def _open_highlighted(self) -> None:
         case_id = self.results.highlighted_case_id
@@ -235,11 +269,18 @@ class SearchScreen(Screen[None]):
         self.app.push_screen(ProblemsScreen(self.problems))
 
     def action_diagnose(self) -> None:
-        """Diagnose the highlighted case, with the typed text as the symptom."""
+        """Diagnose the highlighted case with the typed symptom; nothing typed: no case.
+
+        With an empty query the highlight is merely the newest case, which the
+        engineer did not choose, so the standard probes rank the cases instead.
+        """
         if self._cases_ready():
-            case_id = self.results.highlighted_case_id
-            symptom = self.query_one(Input).value
-            self.app.push_screen(DiagnoseScreen(self.kb, case_id, symptom))
+            self._when_shown(self._diagnose_highlighted)
+
+    def _diagnose_highlighted(self) -> None:
+        symptom = self.query_one(Input).value
+        case_id = self.results.highlighted_case_id if symptom.strip() else None
+        self.app.push_screen(DiagnoseScreen(self.kb, case_id, symptom))
 
     def action_diagnose_symptom(self) -> None:
         """Diagnose the typed symptom alone: the standard probes rank the cases."""
@@ -256,3 +297,11 @@ class SearchScreen(Screen[None]):
         if not self.ready:
             self.notify("The cases are still loading; try again in a moment.")
         return self.ready
+
+
+def _wordless_status(query: str, count: int, tags: Sequence[str]) -> str:
+    """Say that a query of only punctuation, symbols or tags listed the newest cases."""
+    if tags:
+        tagged = " ".join(f"#{tag}" for tag in tags)
+        return f"{count} cases tagged {tagged}, most recently updated first"
+    return f"No words to search in {query.strip()!r}; showing the newest cases"

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from netcase.diagnose.actions import ActionCard
 
 STATUS_STYLES = {"proposed": "yellow", "applied": "bold green", "rejected": "red"}
+KEYS = "c copy · n notice · f flavour · a applied · r rejected · v verify"
 
 
 def notice_text(card: ActionCard) -> str:
@@ -57,13 +58,16 @@ class ActionCardView(Static, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy_snippet", "Copy"),
-        Binding("n", "copy_notice", "Notice"),
-        Binding("f", "next_flavour", "Flavour"),
+        Binding("n", "copy_notice", "Notice", show=False),
+        Binding("f", "next_flavour", "Flavour", show=False),
         Binding("a", "mark('applied')", "Applied"),
-        Binding("r", "mark('rejected')", "Rejected"),
-        Binding("v", "verify", "Verify"),
+        Binding("r", "mark('rejected')", "Rejected", show=False),
+        Binding("v", "verify", "Verify", show=False),
     ]
     """
+    The footer has room for two of them at 80 columns; the card's own Keys row
+    names all six.
+
     | Key(s) | Description |
     | :- | :- |
     | c | Copy the shown snippet to the clipboard. |
@@ -145,7 +149,7 @@ class ActionCardView(Static, can_focus=True):
         if self.flavour:
             rows.append(("Snippet", self._snippet()))
         rows.append(("Notice", Text(notice_text(card) or "-")))
-        return rows + self._verification_rows()
+        return rows + self._verification_rows() + [("Keys", Text(KEYS, style="dim"))]
 
     def _snippet(self) -> Text:
         others = len(self.flavours) - 1

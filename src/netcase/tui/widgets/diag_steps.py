@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from netcase.diagnose.playbook import Step
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+NO_CASE_STEPS = "No steps in this case's playbook: ctrl+t runs the standard probes."
+NO_STANDARD_STEPS = "No standard probe targets in the site profile."
 REFRESH_S = 0.2
 MARKS = {
     "pending": ("·", "dim"),
@@ -38,6 +40,22 @@ def progress_text(payload: Any) -> str:
     if hasattr(payload, "command"):
         return f"{getattr(payload, 'event', '')} {payload.command}".strip()
     return ""
+
+
+def ready_text(steps: tuple[Step, ...], of_case: bool) -> str:
+    """Say what running will do, and offer the standard probes for a case's empty playbook."""
+    if not steps and of_case:
+        return (
+            "This case's playbook has no steps to run. ctrl+t switches to the "
+            "standard probes; ctrl+r ranks the cases by the symptom alone."
+        )
+    if not steps:
+        return (
+            "No step to run: the site profile names no standard probe targets. "
+            "ctrl+r ranks the cases by the symptom alone."
+        )
+    manual = sum(step.is_manual for step in steps)
+    return f"{len(steps)} steps ({manual} manual). Fill in the inputs, then ctrl+r."
 
 
 @dataclass
@@ -87,10 +105,19 @@ class StepList(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: dict[str, StepState] = {}
+        self.empty_text = ""
+        """What the list says when the playbook has no steps."""
 
-    def show_steps(self, steps: tuple[Step, ...]) -> None:
-        """List the steps of a playbook, all pending."""
+    def show_steps(self, steps: tuple[Step, ...], of_case: bool = True) -> None:
+        """List the steps of a playbook, all pending.
+
+        Args:
+            steps: The playbook's steps.
+            of_case: Whether the playbook is a case's, rather than the
+                standard probes; an empty one then offers the standard probes.
+        """
         self.rows = {step.id: StepState(step) for step in steps}
+        self.empty_text = NO_CASE_STEPS if of_case else NO_STANDARD_STEPS
         self.auto_refresh = None
         self.refresh(layout=True)
 
@@ -141,7 +168,7 @@ class StepList(Widget):
         for row in self.rows.values():
             table.add_row(*self._cells(row))
         if not self.rows:
-            table.add_row("", "", "", Text("This playbook has no steps.", style="dim"))
+            table.add_row("", "", "", Text(self.empty_text, style="bold yellow"))
         return table
 
     def _cells(self, row: StepState) -> tuple[Text, str, Text, Text]:

@@ -59,7 +59,8 @@ def _table(findings: Sequence[Finding]) -> Table | Text:
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
-    table.add_column(ratio=1)
+    # Folding keeps a long summary whole: Chinese has no spaces to wrap at.
+    table.add_column(ratio=1, overflow="fold")
     for finding in findings:
         severity = str(finding.severity)
         table.add_row(

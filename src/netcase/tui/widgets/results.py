@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -79,6 +80,15 @@ class ResultList(OptionList):
     """The ranked cases of the last query; each option's id is the case id.
 
     A thin rule separates one case from the next.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Open"),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | enter | Open the highlighted case, as Enter in the query box does. |
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"result-list--hit", "result-list--tags"}
