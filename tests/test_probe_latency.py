@@ -653,3 +653,18 @@ def test_cli_exits_2_for_a_bad_address_without_resolving_it(
     assert "netcase: The target '999.1.1.1' is not an IP address" in err
     assert "Octet 999 (> 255)" in err
     assert no_name_lookup == []
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1"])
+def test_cli_tcp_port_outside_1_to_65535_exits_2(
+    capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    code, out, err = run_cli(
+        capsys, "127.0.0.1", "--uplink", "a=127.0.0.2", "--tcp", port
+    )
+
+    assert code == 2
+    assert out == ""
+    assert (
+        err == f"netcase: --tcp {port} is not a TCP port; give one from 1 to 65535.\n"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -293,7 +294,21 @@ class _Reader:
             key: self.number(table, key, getattr(defaults, key), "thresholds")
             for key in allowed
         }
+        for key, value in values.items():
+            self.threshold(key, value)
         return Thresholds(**values)
+
+    def threshold(self, key: str, value: float) -> None:
+        """Refuse a threshold no measurement can be compared with."""
+        name = f"thresholds.{key}"
+        if not math.isfinite(value):
+            self.fail(name, f"must be a finite number, not {value!r}")
+        if key == "weak_signal_dbm" and value >= 0:
+            self.fail(
+                name, f"must be under 0 (a signal in dBm, such as -70), not {value:g}"
+            )
+        if key != "weak_signal_dbm" and value < 0:
+            self.fail(name, f"must be 0 or more, not {value:g}")
 
     def targets(self, raw: dict[str, Any]) -> Targets:
         table = self.table(raw, "targets")

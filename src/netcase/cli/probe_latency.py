@@ -136,6 +136,7 @@ def _params(args: argparse.Namespace, site: Site) -> LatencyParams:
             "No target to probe; give TARGET or set targets.latency in the site profile."
         )
     _, https_port = split_target(target)
+    tcp_port = _tcp_port(args.tcp)
     resolvers = tuple(parse_resolver(r, "--resolver") for r in args.resolver or ())
     return LatencyParams(
         target=target,
@@ -143,13 +144,19 @@ def _params(args: argparse.Namespace, site: Site) -> LatencyParams:
         count=args.count,
         interval_s=args.interval,
         timeout_s=args.timeout,
-        method="tcp" if args.tcp else "icmp" if args.icmp else "auto",
-        tcp_port=args.tcp or https_port or site.targets.tcp_port,
+        method="tcp" if tcp_port else "icmp" if args.icmp else "auto",
+        tcp_port=tcp_port or https_port or site.targets.tcp_port,
         tls=True if args.tls else None,
         tls_verify=not args.tls_no_verify,
         resolvers=resolvers or site.internal,
         thresholds=site.thresholds,
     )
+
+
+def _tcp_port(port: int | None) -> int | None:
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"--tcp {port} is not a TCP port; give one from 1 to 65535.")
+    return port
 
 
 def _uplinks(given: Sequence[str] | None, site: Site) -> tuple[Uplink, ...]:

@@ -1,0 +1,74 @@
+"""The site profile: thresholds a measurement can be compared with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netcase.errors import ConfigError
+from netcase.site import Thresholds, load_site
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def site_with(tmp_path: Path, thresholds: str) -> Path:
+    profile = tmp_path / "site.toml"
+    profile.write_text(f'name = "lab"\n\n[thresholds]\n{thresholds}\n', "utf-8")
+    return profile
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("loss_pct = -5", "key 'thresholds.loss_pct': must be 0 or more, not -5."),
+        ("rtt_ms = -0.5", "key 'thresholds.rtt_ms': must be 0 or more, not -0.5."),
+        (
+            "throughput_low_mbps = -1",
+            "key 'thresholds.throughput_low_mbps': must be 0 or more, not -1.",
+        ),
+        ("clock_skew_s = nan", "key 'thresholds.clock_skew_s': must be a finite"),
+        ("stronger_ap_db = inf", "key 'thresholds.stronger_ap_db': must be a finite"),
+    ],
+)
+def test_negative_or_endless_thresholds_are_refused_naming_the_key(
+    tmp_path: Path, line: str, reason: str
+) -> None:
+    profile = site_with(tmp_path, line)
+
+    with pytest.raises(ConfigError) as raised:
+        load_site(profile)
+
+    assert raised.value.message.startswith(f"{profile}: {reason}")
+
+
+@pytest.mark.parametrize("value", ["0", "5", "-0.0"])
+def test_weak_signal_dbm_must_be_a_negative_dbm_value(
+    tmp_path: Path, value: str
+) -> None:
+    profile = site_with(tmp_path, f"weak_signal_dbm = {value}")
+
+    with pytest.raises(
+        ConfigError, match="'thresholds.weak_signal_dbm': must be under 0"
+    ):
+        load_site(profile)
+
+
+def test_zero_thresholds_and_a_negative_weak_signal_are_accepted(
+    tmp_path: Path,
+) -> None:
+    profile = site_with(
+        tmp_path, "loss_pct = 0\nrtt_margin_ms = 0\nweak_signal_dbm = -75"
+    )
+
+    thresholds = load_site(profile).thresholds
+
+    assert (thresholds.loss_pct, thresholds.rtt_margin_ms) == (0, 0)
+    assert thresholds.weak_signal_dbm == -75
+
+
+def test_the_shipped_example_profile_still_loads() -> None:
+    site = load_site(REPO / "data" / "site.example.toml")
+
+    assert isinstance(site.thresholds, Thresholds)
+    assert site.thresholds.weak_signal_dbm < 0
