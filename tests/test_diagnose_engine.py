@@ -12,7 +12,8 @@ import pytest
 from conftest import REPO_KB
 from kbfiles import case_text
 from netcase.diagnose.actions import ACTION_KINDS, render_action
-from netcase.diagnose.engine import DiagnosisEngine, resolve_inputs
+from netcase.diagnose.engine import DiagnosisEngine
+from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step, load_playbook
 from netcase.diagnose.session import SessionStore
 from netcase.errors import ConfigError

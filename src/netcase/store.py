@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, SQLModel, create_engine
 
 from netcase.errors import ConfigError
@@ -101,9 +102,11 @@ class StepRow(SQLModel, table=True):
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # The wait comes first: switching to WAL needs a moment of sole access,
+    # which another netcase opening the same file may hold.
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -124,6 +127,16 @@ def _drop_outdated_catalog(engine: Engine) -> None:
         CaseFileRow.__table__.drop(engine)  # type: ignore[attr-defined]
 
 
+def _create_tables(engine: Engine) -> None:
+    """Create missing tables; a second netcase creating them at once is no error."""
+    _drop_outdated_catalog(engine)
+    try:
+        SQLModel.metadata.create_all(engine)
+    except OperationalError:
+        # Both processes saw no table, and the other one created it first.
+        SQLModel.metadata.create_all(engine)
+
+
 def make_engine(url: str) -> Engine:
     """Create the catalog's engine and its tables.
 
@@ -140,8 +153,7 @@ def make_engine(url: str) -> Engine:
     if is_sqlite:
         event.listen(engine, "connect", _enable_sqlite_pragmas)
     try:
-        _drop_outdated_catalog(engine)
-        SQLModel.metadata.create_all(engine)
+        _create_tables(engine)
     except Exception as exc:
         raise ConfigError(
             f"Cannot open the database {engine.url.render_as_string()!r}: {exc}. "

@@ -6,13 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from netcase.diagnose.checks import load_playbooks
-from netcase.diagnose.engine import (
-    AskManual,
-    Diagnosis,
-    DiagnosisEngine,
-    Listener,
-    resolve_inputs,
-)
+from netcase.diagnose.engine import AskManual, Diagnosis, DiagnosisEngine, Listener
+from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step
 from netcase.diagnose.session import SessionNotFoundError, SessionStore
 from netcase.diagnose.templates import PLACEHOLDER

@@ -270,7 +270,7 @@ class DiagnoseScreen(Screen[None]):
     def _inputs_valid(self, form: InputsForm, given: dict[str, str]) -> bool:
         """Check every filled-in value; notify about each bad one and keep them all."""
         # The engine module loads SQLAlchemy; by now the playbook read has loaded it.
-        from netcase.diagnose.engine import resolve_inputs
+        from netcase.diagnose.inputs import resolve_inputs
 
         assert self.playbook is not None
         bad: dict[str, str] = {}
