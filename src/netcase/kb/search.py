@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 3
 STATE_FILE = "netcase-index.json"
 MAX_QUERY_TERMS = 48
+BROADEN_BELOW = 5
+"""A query of common words only looks past the short fields when they hold fewer cases."""
 WRITER_WAIT_S = 10.0
 """How long to wait for another netcase process to finish writing the index."""
 SNIPPET_WIDTH = 110
@@ -207,7 +209,9 @@ class SearchIndex:
             )
             depth = max(limit, RERANK_DEPTH)
             results = searcher.search(query_plan.query, limit=depth, filter=tag_filter)
-            if query_plan.broader is not None and results.scored_length() < limit:
+            if query_plan.broader is not None and results.scored_length() < min(
+                limit, BROADEN_BELOW
+            ):
                 results = searcher.search(
                     query_plan.broader, limit=depth, filter=tag_filter
                 )

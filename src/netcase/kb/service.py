@@ -101,17 +101,9 @@ class KnowledgeBase:
             self.index.update(self._active, load=self._load)
         except NetcaseError:
             raise
-        except (
-            Exception
-        ) as exc:  # Whoosh raises many kinds of error for a damaged folder.
-            log.warning(
-                "search index at %s is unreadable (%s: %s); rebuilding",
-                self.index_folder,
-                type(exc).__name__,
-                exc,
-            )
-            self.index.discard()
-            self.index.update(self._active, load=self._load)
+        # Whoosh raises many kinds of error for a damaged folder.
+        except Exception as exc:
+            self._rebuild(exc)
 
     def search(
         self, text: str, tags: Iterable[str] = (), limit: int = 20
@@ -128,19 +120,22 @@ class KnowledgeBase:
             return self._ask_index(query, limit)
         except NetcaseError:
             raise
-        except (
-            Exception
-        ) as exc:  # Whoosh raises many kinds of error for a damaged folder.
-            log.warning(
-                "search index at %s failed (%s: %s); rebuilding",
-                self.index_folder,
-                type(exc).__name__,
-                exc,
-            )
+        # Whoosh raises many kinds of error for a damaged folder.
+        except Exception as exc:
             with self._lock:
-                self.index.discard()
-                self.index.update(self._active, load=self._load)
+                self._rebuild(exc)
             return self._ask_index(query, limit)
+
+    def _rebuild(self, failure: Exception) -> None:
+        """Throw away an index that failed and build it again from the catalog."""
+        log.warning(
+            "search index at %s failed (%s: %s); rebuilding",
+            self.index_folder,
+            type(failure).__name__,
+            failure,
+        )
+        self.index.discard()
+        self.index.update(self._active, load=self._load)
 
     def _ask_index(self, query: ParsedQuery, limit: int) -> list[SearchHit]:
         if query.is_empty:

@@ -7,7 +7,6 @@ Each check imports its probe module when it runs, as the registry does.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from textual.containers import Grid
 from textual.widgets import Input, Label
 
 from netcase.errors import ConfigError, NetcaseError
-from netcase.site import Site, Uplink, parse_resolver
+from netcase.site import Site, Uplink, parse_resolver, parse_uplink
 
 T = TypeVar("T")
 
@@ -90,28 +89,11 @@ def parse_uplinks(text: str, site: Site) -> tuple[Uplink, ...]:
         ConfigError: For an unknown name, a source that is not an IP address,
             or a name given twice.
     """
-    uplinks = [_uplink(item, site) for item in split_list(text)]
+    uplinks = [parse_uplink(item, site) for item in split_list(text)]
     names = [uplink.name for uplink in uplinks]
     if len(set(names)) != len(names):
         raise ConfigError(f"Uplink names must be unique, not {', '.join(names)}.")
     return tuple(uplinks)
-
-
-def _uplink(item: str, site: Site) -> Uplink:
-    name, equals, source = item.partition("=")
-    if not equals:
-        return site.uplink(name)
-    try:
-        ipaddress.ip_address(source)
-    except ValueError as exc:
-        raise ConfigError(
-            f"The uplink {item!r} needs NAME=SOURCE with SOURCE an IP address of "
-            "this machine, such as wan1=10.0.1.2."
-        ) from exc
-    if not name:
-        raise ConfigError(f"The uplink {item!r} has no name before '='.")
-    known = {uplink.name: uplink.label for uplink in site.uplinks}
-    return Uplink(name, known.get(name, name), source)
 
 
 def uplink_text(uplink: Uplink) -> str:
