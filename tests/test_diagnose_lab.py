@@ -286,3 +286,50 @@ def test_killed_session_keeps_every_step_already_measured(tmp_path: Path) -> Non
     assert {"throughput", "wifi"} == {
         step.result["probe"] for step in steps if step.result
     }
+
+
+def tui_in_lab(lab: TwoUplinkLab, site: Path, kb: Path, home: Path) -> dict[str, Any]:
+    """Run the TUI flow of tests/tui_lab_flow.py inside the lab's client namespace."""
+    script = Path(__file__).parent / "tui_lab_flow.py"
+    command = lab.in_client(sys.executable, str(script), str(kb), str(site))
+    env = dict(os.environ, NETCASE_HOME=str(home))
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@needs_lab
+def test_tui_proposes_switching_a_user_off_a_lossy_line(
+    paypal_lab: tuple[TwoUplinkLab, Path], tmp_path: Path
+) -> None:
+    lab, site = paypal_lab
+    lab.drop_percent(1, 50)
+    with resolvers(lab):
+        result = tui_in_lab(lab, site, copy_repo_kb(tmp_path / "kb"), tmp_path / "home")
+
+    switch = next(a for a in result["actions"] if a["kind"] == "switch_line")
+    assert switch["params"] == {
+        "user_ip": "10.0.3.27",
+        "to_uplink": "unicom",
+        "why": switch["params"]["why"],
+        "why_zh": switch["params"]["why_zh"],
+    }
+    assert "% loss" in switch["reason"]
+    assert (
+        "ip rule add from 10.0.3.27/32 lookup wan_unicom" in switch["snippets"]["linux"]
+    )
+
+
+@needs_lab
+def test_tui_proposes_escalating_when_both_lines_are_lossy(
+    paypal_lab: tuple[TwoUplinkLab, Path], tmp_path: Path
+) -> None:
+    lab, site = paypal_lab
+    lab.drop_percent(1, 50)
+    lab.drop_percent(2, 50)
+    with resolvers(lab):
+        result = tui_in_lab(lab, site, copy_repo_kb(tmp_path / "kb"), tmp_path / "home")
+
+    kinds = [a["kind"] for a in result["actions"]]
+    assert "escalate_to_isp" in kinds and "switch_line" not in kinds
