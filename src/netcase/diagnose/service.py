@@ -185,6 +185,8 @@ class DiagnosisService:
                 f"Session {session_id} has no action {action_id!r}."
             )
         playbook = self.playbook(card["case"])
+        # TODO: verification runs as a session of its own - the history lists it
+        # like a diagnosis, told apart only by its "verify ..." symptom.
         steps = tuple(
             step for step in playbook.steps if step.id in card.get("verify", [])
         )

@@ -115,6 +115,8 @@ class SessionStore:
 
     def history(self, limit: int = 50) -> list[SessionRow]:
         """Return the newest sessions first."""
+        # TODO: no owner process is recorded - a session whose process was killed
+        # stays "running" in the history for good.
         with Session(self.engine) as db:
             query = select(SessionRow).order_by(col(SessionRow.id).desc()).limit(limit)
             return list(db.exec(query))
