@@ -322,3 +322,13 @@ def test_several_processes_opening_a_new_data_folder_at_once_all_succeed(
         err.decode()[-300:] for _out, err in outcomes
     ]
     assert all(json.loads(out)[0]["id"] == "first-case" for out, _err in outcomes)
+
+
+def test_open_searcher_sees_cases_another_process_indexed(kb_dir: Path) -> None:
+    reader = open_kb(kb_dir)
+    assert reader.search("badge reader") == []
+
+    write_case(kb_dir, "third-case", title="Badge reader offline")
+    open_kb(kb_dir)
+
+    assert reader.search("badge reader")[0].id == "third-case"
