@@ -96,19 +96,32 @@ def paypal_lab(tmp_path: Path) -> Iterator[tuple[TwoUplinkLab, Path]]:
         yield lab, site
 
 
+def run_in_client(
+    lab: TwoUplinkLab, home: Path, *command: str, timeout: int = 120
+) -> dict[str, Any]:
+    """Run a command in the lab's client namespace and read the JSON it prints."""
+    env = dict(os.environ, NETCASE_HOME=str(home))
+    done = subprocess.run(
+        lab.in_client(*command),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def diagnose_in_lab(
     lab: TwoUplinkLab, site: Path, kb: Path, home: Path, *extra: str
 ) -> dict[str, Any]:
-    command = lab.in_client(
+    return run_in_client(
+        lab, home,
         sys.executable, "-m", "netcase", "diagnose", "--case", "paypal-telecom-uplink",
         "--site", str(site), "--kb", str(kb), "--set", "domain=www.paypalobjects.com",
         "--yes", "--json", *extra,
     )  # fmt: skip
-    env = dict(os.environ, NETCASE_HOME=str(home))
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
 
 
 def codes(result: dict[str, Any]) -> set[str]:
@@ -291,12 +304,9 @@ def test_killed_session_keeps_every_step_already_measured(tmp_path: Path) -> Non
 def tui_in_lab(lab: TwoUplinkLab, site: Path, kb: Path, home: Path) -> dict[str, Any]:
     """Run the TUI flow of tests/tui_lab_flow.py inside the lab's client namespace."""
     script = Path(__file__).parent / "tui_lab_flow.py"
-    command = lab.in_client(sys.executable, str(script), str(kb), str(site))
-    env = dict(os.environ, NETCASE_HOME=str(home))
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_in_client(
+        lab, home, sys.executable, str(script), str(kb), str(site), timeout=180
+    )
 
 
 @needs_lab

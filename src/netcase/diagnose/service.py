@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -147,11 +148,13 @@ class DiagnosisService:
         playbook = self.playbook(case_id)
         inputs = resolve_inputs(playbook, given)
         check_required_inputs(playbook, inputs, self.site)
-        scores = (
-            {hit.id: hit.score for hit in self.kb.search(symptom, limit=50)}
+        # Searching reads the index: off the event loop, which may be a screen's.
+        hits = (
+            await asyncio.to_thread(self.kb.search, symptom, (), 50)
             if symptom.strip()
-            else {}
+            else []
         )
+        scores = {hit.id: hit.score for hit in hits}
         return await self.engine.run(
             playbook, inputs, ask, symptom, scores, listener, on_start
         )
