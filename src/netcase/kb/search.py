@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -271,27 +273,43 @@ class SearchIndex:
     def _open_or_reset(self) -> dict[str, str]:
         """Open the index, or create it empty; return what it holds."""
         self._close_searcher()
-        state = self._read_state()
+        state = self._open_existing(quiet=True)
         if state is not None:
-            try:
-                self._index = whoosh_index.open_dir(str(self.folder))
+            return state
+        # Rebuilding deletes the folder: one process at a time, and only after
+        # checking again that another one has not just built it.
+        with _exclusive(self.folder.with_name(self.folder.name + ".lock")):
+            state = self._open_existing(quiet=False)
+            if state is not None:
                 return state
-            except Exception as exc:  # Whoosh raises many types for a damaged folder.
+            if self.folder.exists():
+                shutil.rmtree(self.folder)
+            self.folder.mkdir(parents=True)
+            self._index = whoosh_index.create_in(str(self.folder), _schema())
+            self._write_state({})
+            return {}
+
+    def _open_existing(self, quiet: bool) -> dict[str, str] | None:
+        """Open a complete index of this schema; return what it holds, or None."""
+        state = self._read_state()
+        if state is None:
+            if not quiet:
+                log.info(
+                    "search index at %s is missing or outdated; rebuilding",
+                    self.folder,
+                )
+            return None
+        try:
+            self._index = whoosh_index.open_dir(str(self.folder))
+        except Exception as exc:  # Whoosh raises many types for a damaged folder.
+            if not quiet:
                 log.warning(
                     "search index at %s is unreadable (%s); rebuilding",
                     self.folder,
                     exc,
                 )
-        else:
-            log.info(
-                "search index at %s is missing or outdated; rebuilding", self.folder
-            )
-        if self.folder.exists():
-            shutil.rmtree(self.folder)
-        self.folder.mkdir(parents=True)
-        self._index = whoosh_index.create_in(str(self.folder), _schema())
-        self._write_state({})
-        return {}
+            return None
+        return state
 
     def _read_state(self) -> dict[str, str] | None:
         try:
@@ -310,6 +328,55 @@ class SearchIndex:
             json.dumps({"schema": SCHEMA_VERSION, "docs": docs}), encoding="utf-8"
         )
         partial.replace(path)
+
+
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` across processes.
+
+    Where the lock file cannot be created (a read-only data folder), nothing
+    can be rebuilt there either, so the caller goes on unlocked and fails on
+    its own write with a clearer error.
+    """
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_file.open("a+b")
+    except OSError as exc:
+        log.debug("no lock at %s (%s)", lock_file, exc)
+        yield
+        return
+    with handle:
+        _lock(handle.fileno())
+        try:
+            yield
+        finally:
+            _unlock(handle.fileno())
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                return
+            except OSError:  # LK_LOCK gives up after ten seconds; keep waiting.
+                continue
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _hit(hit: Any, score: float, text: str) -> SearchHit:
