@@ -47,6 +47,10 @@ class CaseFileRow(SQLModel, table=True):
     """What is wrong with the file: ``{"line": int, "message": str}`` each."""
 
 
+SESSION_COLUMNS_ADDED = {"owner": "VARCHAR NOT NULL DEFAULT ''"}
+"""Columns added to the session table since its first layout, with their SQL type."""
+
+
 class SessionRow(SQLModel, table=True):
     """One diagnosis, written as it goes so that a crash loses nothing measured."""
 
@@ -77,6 +81,8 @@ class SessionRow(SQLModel, table=True):
     """The action cards, with their status and verification."""
     notes: str = ""
     """The engineer's notes."""
+    owner: str = ""
+    """``host:pid:start`` of the process running the diagnosis, to tell one killed."""
 
 
 class StepRow(SQLModel, table=True):
@@ -116,15 +122,35 @@ def _drop_outdated_catalog(engine: Engine) -> None:
 
     Only the catalog is dropped: sessions are records and are never thrown away.
     """
-    inspector = inspect(engine)
-    if not inspector.has_table(CaseFileRow.__tablename__):
+    table = CaseFileRow.__tablename__
+    if not inspect(engine).has_table(table):
         return
-    present = {
-        column["name"] for column in inspector.get_columns(CaseFileRow.__tablename__)
-    }
-    if set(CaseFileRow.model_fields) - present:
+    if set(CaseFileRow.model_fields) - _columns(engine, table):
         log.info("catalog table of an older layout; rebuilding it from the case files")
         CaseFileRow.__table__.drop(engine)  # type: ignore[attr-defined]
+
+
+def _add_session_columns(engine: Engine) -> None:
+    """Add the session columns an older netcase did not have, keeping every row."""
+    table = SessionRow.__tablename__
+    if not inspect(engine).has_table(table):
+        return
+    for name in SESSION_COLUMNS_ADDED.keys() - _columns(engine, table):
+        log.info("adding column %s to the session table", name)
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {table} "
+                    f"ADD COLUMN {name} {SESSION_COLUMNS_ADDED[name]}"
+                )
+        except OperationalError:
+            # Another netcase added it between the look and the change.
+            if name not in _columns(engine, table):
+                raise
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table)}
 
 
 def _create_tables(engine: Engine) -> None:
@@ -135,6 +161,7 @@ def _create_tables(engine: Engine) -> None:
     except OperationalError:
         # Both processes saw no table, and the other one created it first.
         SQLModel.metadata.create_all(engine)
+    _add_session_columns(engine)
 
 
 def make_engine(url: str) -> Engine:

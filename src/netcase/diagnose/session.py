@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import socket
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -23,6 +26,51 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def process_owner(pid: int | None = None) -> str:
+    """Return ``host:pid:start`` naming a process, by default this one."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+
+
+def owner_alive(owner: str) -> bool | None:
+    """Tell whether the process an owner string names still runs.
+
+    Returns:
+        True or False for a process of this machine; None when it cannot be
+        told (another machine sharing the database, an older session, or a
+        system without a safe way to ask).
+    """
+    host, _, rest = owner.partition(":")
+    pid_text, _, start = rest.partition(":")
+    # TODO: only processes of this machine, outside Windows, are checked - a
+    # diagnosis killed elsewhere stays "running" in the history.
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return None
+    if sys.platform == "win32":
+        # os.kill(pid, 0) sends Ctrl+C there instead of asking.
+        return None
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # It runs, as another user.
+    # A recycled process number has another start time.
+    return not start or _process_start(pid) == start
+
+
+def _process_start(pid: int) -> str:
+    """Return the process's start time in clock ticks since boot, or "" if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return ""
+    # proc(5): starttime is field 22; the split begins at field 3.
+    return fields[19] if len(fields) > 19 else ""
+
+
 class SessionStore:
     """Reads and writes diagnosis sessions; every call commits at once."""
 
@@ -34,7 +82,12 @@ class SessionStore:
     ) -> int:
         """Create a running session and return its number."""
         row = SessionRow(
-            started=now(), site=site, case_id=case_id, symptom=symptom, inputs=inputs
+            started=now(),
+            site=site,
+            case_id=case_id,
+            symptom=symptom,
+            inputs=inputs,
+            owner=process_owner(),
         )
         with Session(self.engine) as db:
             db.add(row)
@@ -114,12 +167,17 @@ class SessionStore:
             db.commit()
 
     def history(self, limit: int = 50) -> list[SessionRow]:
-        """Return the newest sessions first."""
-        # TODO: no owner process is recorded - a session whose process was killed
-        # stays "running" in the history for good.
+        """Return the newest sessions first.
+
+        A session still marked running whose process is gone (killed, or the
+        machine restarted) is marked interrupted on the way.
+        """
         with Session(self.engine) as db:
             query = select(SessionRow).order_by(col(SessionRow.id).desc()).limit(limit)
-            return list(db.exec(query))
+            rows = list(db.exec(query))
+            for row in rows:
+                self._settle_orphan(db, row)
+            return rows
 
     def load(self, session_id: int) -> tuple[SessionRow, list[StepRow]]:
         """Return a session and its steps in order.
@@ -129,12 +187,33 @@ class SessionStore:
         """
         with Session(self.engine) as db:
             row = self._row(db, session_id)
+            self._settle_orphan(db, row)
             steps = db.exec(
                 select(StepRow)
                 .where(StepRow.session_id == session_id)
                 .order_by(col(StepRow.position))
             )
             return row, list(steps)
+
+    def _settle_orphan(self, db: Session, row: SessionRow) -> None:
+        """Mark interrupted a running session whose process no longer runs.
+
+        It ends when its last recorded step did, or when it began.
+        """
+        if row.status != "running" or owner_alive(row.owner) is not False:
+            return
+        last = db.exec(
+            select(StepRow)
+            .where(StepRow.session_id == row.id)
+            .order_by(col(StepRow.started).desc())
+        ).first()
+        ended = row.started
+        if last is not None:
+            ended = last.started + timedelta(seconds=last.duration_s)
+        row.status, row.finished = "interrupted", ended
+        db.add(row)
+        db.commit()
+        db.refresh(row)
 
     def _row(self, db: Session, session_id: int) -> SessionRow:
         row = db.get(SessionRow, session_id)
