@@ -227,3 +227,25 @@ def test_action_verify_prints_the_new_session_and_its_finding_codes(
         f"Action switch-user-line of session {session_id} was verified in "
         f"session {verification['session']}: wifi.weak_signal.\n"
     )
+
+
+def test_verification_is_listed_in_its_card_not_in_the_history(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    weak_link = Path(__file__).parent / "samples" / "wifi" / "iw_link_weak.txt"
+    session_id = saved_session(
+        sessions, inputs={"wifi_before": str(weak_link)}, verify=["link"]
+    )
+    run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "verify",
+        "--kb", str(kb_dir), "--yes",
+    )  # fmt: skip
+    check_id = sessions.load(session_id)[0].actions[0]["verification"]["session"]
+
+    _, history, _ = run_cli(capsys, "history", "--kb", str(kb_dir), "--json")
+    _, report, _ = run_cli(capsys, "report", str(check_id), "--kb", str(kb_dir))
+
+    assert [item["session"] for item in json.loads(history)] == [session_id]
+    assert report.startswith(
+        f"# Verification {check_id} of diagnosis {session_id}: {WIFI_CASE}\n"
+    )

@@ -47,7 +47,10 @@ class CaseFileRow(SQLModel, table=True):
     """What is wrong with the file: ``{"line": int, "message": str}`` each."""
 
 
-SESSION_COLUMNS_ADDED = {"owner": "VARCHAR NOT NULL DEFAULT ''"}
+SESSION_COLUMNS_ADDED = {
+    "owner": "VARCHAR NOT NULL DEFAULT ''",
+    "verifies": "INTEGER",
+}
 """Columns added to the session table since its first layout, with their SQL type."""
 
 
@@ -83,6 +86,8 @@ class SessionRow(SQLModel, table=True):
     """The engineer's notes."""
     owner: str = ""
     """``host:pid:start`` of the process running the diagnosis, to tell one killed."""
+    verifies: int | None = None
+    """For a re-run of an applied action's checks: the session it verifies."""
 
 
 class StepRow(SQLModel, table=True):

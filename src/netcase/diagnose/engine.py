@@ -120,14 +120,18 @@ class DiagnosisEngine:
         symptom_scores: Mapping[str, float] | None = None,
         listener: Listener | None = None,
         on_start: Callable[[int], None] | None = None,
+        verifies: int | None = None,
     ) -> Diagnosis:
         """Run every step, then rank causes and propose actions.
 
         Each step is saved when it ends; a cancelled run is marked interrupted
-        and keeps what it measured. ``on_start`` gets the new session's number.
+        and keeps what it measured. ``on_start`` gets the new session's number;
+        ``verifies`` names the session whose action this run checks.
         """
         case_id = playbook.case_id if playbook.case_id in self.cases else None
-        session_id = self.sessions.start(self.site.name, case_id, symptom, dict(inputs))
+        session_id = self.sessions.start(
+            self.site.name, case_id, symptom, dict(inputs), verifies
+        )
         if on_start is not None:
             on_start(session_id)
         diagnosis = Diagnosis(session_id, case_id)

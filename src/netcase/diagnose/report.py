@@ -42,6 +42,7 @@ def session_json(row: SessionRow, steps: list[StepRow]) -> dict[str, Any]:
         "ruled_out": row.ruled_out,
         "actions": row.actions,
         "notes": row.notes,
+        "verifies": row.verifies,
     }
 
 
@@ -49,8 +50,11 @@ def markdown_report(
     row: SessionRow, steps: list[StepRow], router: str = "generic"
 ) -> str:
     """Return the session as Markdown an engineer can paste into a ticket."""
+    heading = f"Diagnosis {row.id}"
+    if row.verifies is not None:
+        heading = f"Verification {row.id} of diagnosis {row.verifies}"
     lines = [
-        f"# Diagnosis {row.id}: {row.case_id or 'standard probes'}",
+        f"# {heading}: {row.case_id or 'standard probes'}",
         "",
         f"- **When:** {row.started:%Y-%m-%d %H:%M} UTC ({row.status})",
         f"- **Site:** {row.site}",

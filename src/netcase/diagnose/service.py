@@ -188,8 +188,6 @@ class DiagnosisService:
                 f"Session {session_id} has no action {action_id!r}."
             )
         playbook = self.playbook(card["case"])
-        # TODO: verification runs as a session of its own - the history lists it
-        # like a diagnosis, told apart only by its "verify ..." symptom.
         steps = tuple(
             step for step in playbook.steps if step.id in card.get("verify", [])
         )
@@ -200,7 +198,11 @@ class DiagnosisService:
             key: value for key, value in row.inputs.items() if key in playbook.inputs
         }
         outcome = await self.engine.run(
-            check, inputs, ask, f"verify {action_id} of session {session_id}"
+            check,
+            inputs,
+            ask,
+            f"verify {action_id} of session {session_id}",
+            verifies=session_id,
         )
         codes = sorted({f.code for f in outcome.findings})
         verification = {"session": outcome.session_id, "findings": codes}

@@ -78,9 +78,17 @@ class SessionStore:
         self.engine = engine
 
     def start(
-        self, site: str, case_id: str | None, symptom: str, inputs: dict[str, Any]
+        self,
+        site: str,
+        case_id: str | None,
+        symptom: str,
+        inputs: dict[str, Any],
+        verifies: int | None = None,
     ) -> int:
-        """Create a running session and return its number."""
+        """Create a running session and return its number.
+
+        ``verifies`` names the session whose applied action this one checks.
+        """
         row = SessionRow(
             started=now(),
             site=site,
@@ -88,6 +96,7 @@ class SessionStore:
             symptom=symptom,
             inputs=inputs,
             owner=process_owner(),
+            verifies=verifies,
         )
         with Session(self.engine) as db:
             db.add(row)
@@ -167,13 +176,18 @@ class SessionStore:
             db.commit()
 
     def history(self, limit: int = 50) -> list[SessionRow]:
-        """Return the newest sessions first.
+        """Return the newest diagnoses first; verifications are in their cards.
 
         A session still marked running whose process is gone (killed, or the
         machine restarted) is marked interrupted on the way.
         """
         with Session(self.engine) as db:
-            query = select(SessionRow).order_by(col(SessionRow.id).desc()).limit(limit)
+            query = (
+                select(SessionRow)
+                .where(col(SessionRow.verifies).is_(None))
+                .order_by(col(SessionRow.id).desc())
+                .limit(limit)
+            )
             rows = list(db.exec(query))
             for row in rows:
                 self._settle_orphan(db, row)
