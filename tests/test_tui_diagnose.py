@@ -219,7 +219,7 @@ async def test_wifi_playbook_runs_live_asks_for_the_reconnect_and_proposes_it(
         saved = sessions(app).load(row.id or 0)[0].actions[0]["verification"]
         assert card.verification == saved
         assert saved["session"] > (row.id or 0)
-        assert f"Verified: session {saved['session']}, findings:" in card.shown_text
+        assert f"Verified: session {saved['session']}: " in card.shown_text
 
 
 async def test_history_lists_the_session_and_opens_its_report(

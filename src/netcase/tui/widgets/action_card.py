@@ -15,6 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
+from netcase.diagnose.report import verification_text
+
 if TYPE_CHECKING:
     from netcase.diagnose.actions import ActionCard
 
@@ -27,12 +29,6 @@ def notice_text(card: ActionCard) -> str:
     return "\n\n".join(
         text for text in (card.notice.get("en"), card.notice.get("zh")) if text
     )
-
-
-def verification_text(verification: dict[str, Any]) -> str:
-    """Say which session verified an action and what it found."""
-    codes = ", ".join(verification.get("findings", [])) or "none"
-    return f"session {verification.get('session')}, findings: {codes}"
 
 
 class ActionCardView(Static, can_focus=True):

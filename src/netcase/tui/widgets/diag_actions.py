@@ -10,7 +10,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from netcase.tui.widgets.action_card import ActionCardView, verification_text
+from netcase.diagnose.report import verification_text
+from netcase.tui.widgets.action_card import ActionCardView
 from netcase.tui.widgets.diag_service import notify_failure
 
 if TYPE_CHECKING:
