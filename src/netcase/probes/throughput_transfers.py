@@ -139,6 +139,35 @@ class Transfer:
         for sock in list(self._sockets):
             _shut(sock)
 
+    def _open_socket(self, host: str, port: int) -> socket.socket:
+        """Connect from the source address; a stop() interrupts the connect."""
+        try:
+            addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise ThroughputError(
+                describe_connect_error(exc, host, port, self.source, self.timeout_s)
+            ) from exc
+        failure: OSError = OSError(f"no address for {host!r}")
+        for family, kind, protocol, _, address in addresses:
+            sock = socket.socket(family, kind, protocol)
+            self._register(sock)
+            try:
+                sock.settimeout(self.timeout_s)
+                if self.source:
+                    sock.bind((self.source, 0))
+                if self._stopping.is_set():
+                    raise InterruptedError("the measurement was stopped")
+                sock.connect(address)
+            except OSError as exc:
+                sock.close()
+                failure = exc
+                continue
+            self.local_address = sock.getsockname()[0]
+            return sock
+        raise ThroughputError(
+            describe_connect_error(failure, host, port, self.source, self.timeout_s)
+        ) from failure
+
     def _bind(self) -> tuple[str, int] | None:
         return (self.source, 0) if self.source else None
 
@@ -238,35 +267,6 @@ class HttpDownload(Transfer):
             self.ended = "broken"
             self.note = f"The server closed the connection {missing} bytes early."
 
-    def _open_socket(self, host: str, port: int) -> socket.socket:
-        """Connect from the source address; a stop() interrupts the connect."""
-        try:
-            addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise ThroughputError(
-                describe_connect_error(exc, host, port, self.source, self.timeout_s)
-            ) from exc
-        failure: OSError = OSError(f"no address for {host!r}")
-        for family, kind, protocol, _, address in addresses:
-            sock = socket.socket(family, kind, protocol)
-            self._register(sock)
-            try:
-                sock.settimeout(self.timeout_s)
-                if self.source:
-                    sock.bind((self.source, 0))
-                if self._stopping.is_set():
-                    raise InterruptedError("the measurement was stopped")
-                sock.connect(address)
-            except OSError as exc:
-                sock.close()
-                failure = exc
-                continue
-            self.local_address = sock.getsockname()[0]
-            return sock
-        raise ThroughputError(
-            describe_connect_error(failure, host, port, self.source, self.timeout_s)
-        ) from failure
-
     def _get(
         self, connection: http.client.HTTPConnection, url: str
     ) -> http.client.HTTPResponse:
@@ -333,18 +333,13 @@ class FtpDownload(Transfer):
         user: str | None,
         password: str | None,
     ) -> None:
-        # TODO: the FTP connect cannot be interrupted - cancelling while a silent
-        # FTP server is being reached waits up to the timeout.
-        try:
-            welcome = client.connect(host, port)
-        except OSError as exc:
-            raise ThroughputError(
-                describe_connect_error(exc, host, port, self.source, self.timeout_s)
-            ) from exc
-        if client.sock is not None:
-            self._register(client.sock)
-            self.local_address = client.sock.getsockname()[0]
-        log.debug("FTP %s", welcome)
+        # The control connection is opened here, not by FTP.connect(), so that
+        # stop() can interrupt a connect to a server that does not answer.
+        sock = self._open_socket(host, port)
+        client.host, client.port = host, port
+        client.sock, client.af = sock, sock.family
+        client.file = sock.makefile("r", encoding=client.encoding)
+        log.debug("FTP %s", client.getresp())
         client.login(unquote(user or "anonymous"), unquote(password or "anonymous@"))
 
     def _retrieve(self, client: ftplib.FTP, path: str) -> None:
