@@ -97,6 +97,58 @@ def closed_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+class FullListener:
+    """A loopback listener whose accept queue is full: a new SYN gets no answer.
+
+    Linux drops a SYN for a listener whose accept queue is full, so a connect
+    to it hangs as towards a silent server, resending its SYN, until
+    :meth:`make_room` lets the next resent SYN through.
+    """
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.port: int = self.listener.getsockname()[1]
+        self._fillers = []
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", self.port))
+            self._fillers.append(filler)
+
+    def syn_sent(self) -> int:
+        """Count this machine's sockets in SYN_SENT towards the port."""
+        remote = f":{self.port:04X} 02 "  # proc(5): remote port, state 02
+        return Path("/proc/net/tcp").read_text().count(remote)
+
+    async def wait_for_one_more_syn_than(self, count: int) -> None:
+        """Return once more than ``count`` sockets are connecting to the port."""
+        while self.syn_sent() <= count:
+            await asyncio.sleep(0.01)
+
+    def make_room(self) -> None:
+        """Drop the fillers and accept the queued one, so the next SYN is answered."""
+        for filler in self._fillers:
+            filler.close()
+        self._fillers = []
+        accepted, _peer = self.listener.accept()
+        accepted.close()
+
+    def close(self) -> None:
+        for sock in (*self._fillers, self.listener):
+            sock.close()
+
+
+@contextmanager
+def full_listener() -> Iterator[FullListener]:
+    listener = FullListener()
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
 def openssl_unavailable_reason() -> str | None:
     """Say why a test certificate cannot be made here, or None when it can."""
     if shutil.which("openssl") is None:

@@ -16,6 +16,7 @@ import pytest
 
 from latency_servers import (
     closed_port,
+    full_listener,
     listening_port,
     name_responder,
     openssl_unavailable_reason,
@@ -668,3 +669,27 @@ def test_cli_tcp_port_outside_1_to_65535_exits_2(
     assert (
         err == f"netcase: --tcp {port} is not a TCP port; give one from 1 to 65535.\n"
     )
+
+
+async def test_tcp_connect_answered_only_after_a_resent_syn_counts_as_a_loss() -> None:
+    with full_listener() as listener:
+        fillers = listener.syn_sent()
+        params = LatencyParams(
+            target="127.0.0.1",
+            uplinks=(Uplink("a", source="127.0.0.2"),),
+            count=1,
+            timeout_s=10.0,
+            method="tcp",
+            tcp_port=listener.port,
+        )
+        probing = asyncio.create_task(measure_latency(params))
+        await listener.wait_for_one_more_syn_than(fillers)  # The first SYN is out.
+
+        listener.make_room()  # The SYN sent again after the 1 s RTO is answered.
+        result = await probing
+
+    uplink = by_name(result)["a"]
+    (sample,) = uplink["samples"]
+    assert (sample["status"], sample["rtt_ms"]) == ("retransmitted", None)
+    assert sample["detail"].startswith("SYN sent 2 times; answered after")
+    assert (uplink["sent"], uplink["received"]) == (1, 0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import socket
 import threading
 import warnings
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import speedtest
 
+from latency_servers import full_listener
 from netcase.cli import main
 from netcase.probes.throughput import (
     RETEST_PROMPT,
@@ -503,47 +503,19 @@ def test_only_runs_big_enough_to_judge_can_be_throughput_low(
     assert [f.code for f in findings] == (["throughput.low"] if judged else [])
 
 
-@pytest.fixture
-def unanswered_port() -> Iterator[int]:
-    """A loopback port whose accept queue is full, so new connects get no answer.
+async def test_cancelling_while_an_ftp_server_is_still_being_reached_ends_at_once() -> (
+    None
+):
+    with full_listener() as silent:
+        fillers = silent.syn_sent()
+        connecting = asyncio.create_task(
+            measure(f"ftp://127.0.0.1:{silent.port}/x.bin", seconds=5, timeout_s=120)
+        )
+        await silent.wait_for_one_more_syn_than(fillers)  # Inside connect() now.
+        assert not connecting.done()
 
-    Linux drops a SYN for a listener whose queue is full; the connect hangs
-    as it would towards a silent server.
-    """
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(3):
-        filler = socket.socket()
-        filler.setblocking(False)
-        filler.connect_ex(("127.0.0.1", port))
-        fillers.append(filler)
-    yield port
-    for sock in (*fillers, listener):
-        sock.close()
+        connecting.cancel()
 
-
-def syn_sent_count(port: int) -> int:
-    """Count this machine's sockets in SYN_SENT towards a loopback ``port``."""
-    remote = f":{port:04X} 02 "  # proc(5): remote port, then state 02, SYN_SENT
-    return Path("/proc/net/tcp").read_text().count(remote)
-
-
-async def test_cancelling_while_an_ftp_server_is_still_being_reached_ends_at_once(
-    unanswered_port: int,
-) -> None:
-    fillers = syn_sent_count(unanswered_port)
-    connecting = asyncio.create_task(
-        measure(f"ftp://127.0.0.1:{unanswered_port}/x.bin", seconds=5, timeout_s=120)
-    )
-    while syn_sent_count(unanswered_port) == fillers:  # Not yet inside connect().
-        await asyncio.sleep(0.01)
-    assert not connecting.done()
-
-    connecting.cancel()
-
-    # Far below the 120 s connect timeout: the connect itself was interrupted.
-    with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(connecting, 20)
+        # Far below the 120 s connect timeout: the connect itself was interrupted.
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(connecting, 20)

@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,12 +31,13 @@ from icmplib import (
 
 log = logging.getLogger(__name__)
 
-REPLY, REFUSED, TIMEOUT, UNREACHABLE, SEND_FAILED = (
+REPLY, REFUSED, TIMEOUT, UNREACHABLE, SEND_FAILED, RETRANSMITTED = (
     "reply",
     "refused",
     "timeout",
     "unreachable",
     "send_failed",
+    "retransmitted",
 )
 ANSWERED = frozenset({REPLY, REFUSED})
 """Statuses that carry an RTT: an echo reply, or a TCP SYN/ACK or RST."""
@@ -45,6 +47,10 @@ _ECHO_REPLY = {4: 0, 6: 129}
 _ECHO_REQUEST = {4: 8, 6: 128}
 _IDLE_RECEIVE_S = 60.0
 _identifiers = itertools.count(random.randrange(0x10000))
+# struct tcp_info (linux/tcp.h): eight one-byte fields, then 32-bit counters;
+# tcpi_total_retrans is the 24th counter.
+_TOTAL_RETRANS_AT = 8 + 23 * 4
+_TCP_INFO_BYTES = 104
 MAX_COUNT = 0x10000
 """ICMP sequence numbers are 16 bits (RFC 792), so a series has at most this many."""
 
@@ -57,9 +63,12 @@ class Sample:
         seq: The sequence number, from 0.
         rtt_ms: The round-trip time, or None when nothing usable came back.
         status: ``reply``, ``refused`` (TCP RST: still a reply), ``timeout``,
-            ``unreachable`` (an ICMP error or a connect error) or
-            ``send_failed`` (the probe never left).
-        detail: The error text for the last three.
+            ``unreachable`` (an ICMP error or a connect error),
+            ``send_failed`` (the probe never left) or ``retransmitted`` (a
+            TCP connect answered only after its SYN was sent again: the
+            first SYN or its answer was lost, and the time includes the
+            retransmission timeout, so no RTT is kept).
+        detail: The error text, or what was retransmitted.
     """
 
     seq: int
@@ -277,9 +286,6 @@ async def _tcp_connect(
         if source is not None:
             sock.bind((source, 0))
         started = time.perf_counter()
-        # TODO: detect a retransmitted SYN - with a timeout over 1 s, a SYN lost
-        # once is resent after the 1 s initial RTO (RFC 6298 section 2.1) and
-        # shows as a sample of about 1 s instead of a loss.
         try:
             await asyncio.wait_for(loop.sock_connect(sock, (address, port)), timeout_s)
             status = REPLY
@@ -290,7 +296,39 @@ async def _tcp_connect(
         except OSError as exc:
             detail = os.strerror(exc.errno) if exc.errno else str(exc)
             return Sample(seq, None, UNREACHABLE, detail)
-        return Sample(seq, (time.perf_counter() - started) * 1000.0, status)
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        resent = syn_retransmissions(sock)
+        if resent:
+            # A lost SYN is sent again after the 1 s initial RTO (RFC 6298
+            # section 2.1): the connect time then measures the timer, not the path.
+            return Sample(
+                seq,
+                None,
+                RETRANSMITTED,
+                f"SYN sent {resent + 1} times; answered after {elapsed_ms:.0f} ms",
+            )
+        return Sample(seq, elapsed_ms, status)
+
+
+def syn_retransmissions(sock: socket.socket) -> int:
+    """Return how many times the kernel resent this socket's segments, if it says.
+
+    Right after a connect the only segment sent is the SYN. Linux reports it
+    in ``tcp_info.tcpi_total_retrans``; elsewhere 0 is returned.
+    """
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    if tcp_info is None:
+        # TODO: only Linux reports a resent SYN - elsewhere a connect answered
+        # after a lost SYN shows as a sample of about 1 s, not as a loss.
+        return 0
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, _TCP_INFO_BYTES)
+    except OSError:
+        return 0
+    if len(info) < _TOTAL_RETRANS_AT + 4:
+        return 0
+    (total,) = struct.unpack_from("I", info, _TOTAL_RETRANS_AT)
+    return int(total)
 
 
 def source_towards(address: str, source: str | None) -> str | None:
