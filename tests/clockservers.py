@@ -3,11 +3,13 @@
 An SNTP responder whose clock is shifted by a chosen number of seconds, and
 an HTTP server that answers HEAD with a chosen (or shifted) ``Date`` header,
 optionally over TLS with an expired self-signed certificate. Both run in a
-thread so that code calling ``asyncio.run`` (the CLI) can reach them.
+thread so that code calling ``asyncio.run`` (the CLI) can reach them. And
+an HTTP proxy, run in the test's own event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import shutil
 import socketserver
@@ -16,11 +18,12 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 NTP_DELTA_S = 2_208_988_800
 PACKET = struct.Struct("!BBbbII4sQQQQ")
@@ -174,3 +177,90 @@ def expired_certificate(folder: Path) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
+
+
+class ForwardProxy:
+    """A loopback HTTP proxy: absolute-form requests and CONNECT tunnels.
+
+    It forwards only to 127.0.0.1 and records each request line it gets.
+    With ``refuse_tunnels`` it answers every CONNECT with 403.
+    """
+
+    def __init__(self, refuse_tunnels: bool = False) -> None:
+        self.refuse_tunnels = refuse_tunnels
+        self.requests: list[str] = []
+        self.url = ""
+
+    async def handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            first, _, rest = head.partition(b"\r\n")
+            method, target, version = first.decode("ascii").split(" ")
+            self.requests.append(f"{method} {target}")
+            if method == "CONNECT":
+                await self._tunnel(target, reader, writer)
+            else:
+                await self._forward(method, target, version, rest, reader, writer)
+        finally:
+            writer.close()
+
+    async def _tunnel(
+        self, target: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        host, _, port = target.rpartition(":")
+        if self.refuse_tunnels or host != "127.0.0.1":
+            writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            return
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        await _pipe_both(reader, writer, up_reader, up_writer)
+
+    async def _forward(
+        self,
+        method: str,
+        target: str,
+        version: str,
+        rest: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        parts = urlsplit(target)
+        assert parts.hostname == "127.0.0.1", target
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        up_reader, up_writer = await asyncio.open_connection(parts.hostname, parts.port)
+        up_writer.write(f"{method} {path} {version}\r\n".encode("ascii") + rest)
+        await _pipe_both(reader, writer, up_reader, up_writer)
+
+
+async def _pipe_both(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    up_reader: asyncio.StreamReader,
+    up_writer: asyncio.StreamWriter,
+) -> None:
+    async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        while chunk := await source.read(65536):
+            sink.write(chunk)
+            await sink.drain()
+        sink.close()
+
+    try:
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        up_writer.close()
+
+
+@asynccontextmanager
+async def forward_proxy(refuse_tunnels: bool = False) -> AsyncIterator[ForwardProxy]:
+    """Run a :class:`ForwardProxy` on 127.0.0.1 in this event loop."""
+    proxy = ForwardProxy(refuse_tunnels)
+    server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
+    proxy.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    async with server:
+        yield proxy

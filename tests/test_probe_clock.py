@@ -17,6 +17,7 @@ from clockservers import (
     SntpBehaviour,
     date_server,
     expired_certificate,
+    forward_proxy,
     shifted_date,
     sntp_responder,
 )
@@ -245,6 +246,55 @@ async def test_https_with_a_date_checking_context_fails_on_the_expired_certifica
     assert codes(result) == ["clock.unreachable"]
 
 
+async def test_http_date_through_a_proxy_asks_it_in_absolute_form() -> None:
+    with date_server(shifted_date(SIX_DAYS_S)) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/probe?x=1"
+        async with forward_proxy() as proxy:
+            result = await check_clock(
+                http_url=url, http_proxy=proxy.url, timeout_s=2.0
+            )
+
+    assert proxy.requests == [f"HEAD {url}"]
+    assert server.paths == ["/probe?x=1"]
+    assert result.measurements["readings"][0]["detail"]["proxy"] == proxy.url
+    assert finding(result, "clock.skewed")["offset_s"] == pytest.approx(
+        SIX_DAYS_S, abs=1.5
+    )
+
+
+async def test_https_date_through_a_proxy_goes_through_a_connect_tunnel(
+    expired_tls: tuple[Path, ssl.SSLContext],
+) -> None:
+    cert, server_side = expired_tls
+    with date_server(shifted_date(SIX_DAYS_S), tls=server_side) as server:
+        port = server.server_address[1]
+        async with forward_proxy() as proxy:
+            result = await check_clock(
+                http_url=f"https://127.0.0.1:{port}/",
+                http_proxy=proxy.url,
+                timeout_s=2.0,
+                ssl_context=tls_context(cafile=str(cert)),
+            )
+
+    assert proxy.requests == [f"CONNECT 127.0.0.1:{port}"]
+    assert server.paths == ["/"]
+    assert finding(result, "clock.skewed")["offset_s"] == pytest.approx(
+        SIX_DAYS_S, abs=1.5
+    )
+
+
+async def test_proxy_refusing_the_tunnel_is_named_in_the_reading() -> None:
+    async with forward_proxy(refuse_tunnels=True) as proxy:
+        result = await check_clock(
+            http_url="https://127.0.0.1:9/", http_proxy=proxy.url, timeout_s=2.0
+        )
+
+    error = result.measurements["readings"][0]["error"]
+    assert f"The proxy {proxy.url} refused the tunnel to 127.0.0.1:9" in error
+    assert "403 Forbidden" in error
+    assert codes(result) == ["clock.unreachable"]
+
+
 # Both live references
 
 
@@ -393,6 +443,10 @@ def test_chinese_apt_output_asks_for_the_english_lines() -> None:
         ({"http_url": "ftp://127.0.0.1/"}, "not an http:// or https:// URL"),
         ({"http_url": "http://127.0.0.1:99999/"}, "bad port"),
         ({"ntp": "127.0.0.1", "timeout_s": 0}, "positive number"),
+        (
+            {"http_url": "http://127.0.0.1/", "http_proxy": "socks5://127.0.0.1:1080"},
+            "'socks5://127.0.0.1:1080' is not an http://host:port proxy URL",
+        ),
     ],
 )
 async def test_bad_arguments_are_config_errors(

@@ -72,3 +72,18 @@ def test_the_shipped_example_profile_still_loads() -> None:
 
     assert isinstance(site.thresholds, Thresholds)
     assert site.thresholds.weak_signal_dbm < 0
+
+
+def test_a_proxy_that_is_not_an_http_url_is_refused_naming_the_key(
+    tmp_path: Path,
+) -> None:
+    profile = tmp_path / "site.toml"
+    profile.write_text('[targets]\nhttp_proxy = "10.0.0.3:3128"\n', "utf-8")
+
+    with pytest.raises(ConfigError) as raised:
+        load_site(profile)
+
+    assert raised.value.message == (
+        f"{profile}: key 'targets.http_proxy': must be an http://host:port proxy "
+        "URL, not '10.0.0.3:3128'."
+    )

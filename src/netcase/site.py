@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from netcase.errors import ConfigError
 
@@ -77,6 +78,37 @@ class Targets:
     latency: str | None = None
     tcp_port: int = 443
     throughput: str | None = None
+    http_proxy: str | None = None
+    """The ``http://host:port`` proxy for the clock probe's http(s) reference."""
+
+
+def is_proxy_url(text: str) -> bool:
+    """True for an ``http://host[:port]`` proxy URL with nothing after it."""
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "http"
+        and bool(parts.hostname)
+        and port != 0
+        and parts.path in ("", "/")
+        and not parts.query
+    )
+
+
+def check_proxy(proxy: str) -> None:
+    """Check a proxy URL given on the command line or in a playbook.
+
+    Raises:
+        ConfigError: Naming the proxy and the form it needs.
+    """
+    if not is_proxy_url(proxy):
+        raise ConfigError(
+            f"The proxy {proxy!r} is not an http://host:port proxy URL "
+            "(such as http://10.0.0.3:3128)."
+        )
 
 
 @dataclass(frozen=True)
@@ -312,7 +344,11 @@ class _Reader:
 
     def targets(self, raw: dict[str, Any]) -> Targets:
         table = self.table(raw, "targets")
-        self.only(table, "targets", {"dns_names", "latency", "tcp_port", "throughput"})
+        self.only(
+            table,
+            "targets",
+            {"dns_names", "latency", "tcp_port", "throughput", "http_proxy"},
+        )
         names = table.get("dns_names", [])
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             self.fail("targets.dns_names", "must be a list of names")
@@ -320,7 +356,17 @@ class _Reader:
         if not isinstance(port, int) or not 0 < port < 65536:
             self.fail("targets.tcp_port", f"must be a port number, not {port!r}")
         latency, throughput = table.get("latency"), table.get("throughput")
-        for key, value in (("latency", latency), ("throughput", throughput)):
+        proxy = table.get("http_proxy")
+        for key, value in (
+            ("latency", latency),
+            ("throughput", throughput),
+            ("http_proxy", proxy),
+        ):
             if value is not None and not isinstance(value, str):
                 self.fail(f"targets.{key}", "must be text")
-        return Targets(tuple(names), latency, port, throughput)
+        if isinstance(proxy, str) and not is_proxy_url(proxy):
+            self.fail(
+                "targets.http_proxy",
+                f"must be an http://host:port proxy URL, not {proxy!r}",
+            )
+        return Targets(tuple(names), latency, port, throughput, proxy)

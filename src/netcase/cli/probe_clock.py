@@ -33,6 +33,12 @@ def add_parser(probes: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--http", metavar="URL", help="an http(s) URL whose Date header is read"
     )
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="an http://host:port proxy for --http (default: the site's "
+        "targets.http_proxy)",
+    )
     apt = parser.add_mutually_exclusive_group()
     apt.add_argument("--apt-error", metavar="TEXT", help="pasted apt error output")
     apt.add_argument(
@@ -61,6 +67,7 @@ def run(args: argparse.Namespace, site: Site) -> ProbeResult:
     probe = check_clock(
         ntp=args.ntp,
         http_url=args.http,
+        http_proxy=args.proxy or site.targets.http_proxy,
         apt_error=apt_error,
         timeout_s=args.timeout,
         skew_threshold_s=site.thresholds.clock_skew_s,

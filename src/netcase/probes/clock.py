@@ -30,6 +30,7 @@ from netcase.probes.clock_sources import (
 )
 from netcase.probes.findings import Finding, Severity
 from netcase.probes.result import ProbeResult
+from netcase.site import check_proxy
 
 __all__ = [
     "ClockReading",
@@ -82,6 +83,7 @@ async def check_clock(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     skew_threshold_s: float = DEFAULT_SKEW_S,
     ssl_context: ssl.SSLContext | None = None,
+    http_proxy: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ProbeResult:
     """Compare this machine's clock with the references given.
@@ -95,6 +97,8 @@ async def check_clock(
         skew_threshold_s: An offset over this is ``clock.skewed``.
         ssl_context: TLS settings for https URLs (default: verify the chain
             and host name, not the validity dates).
+        http_proxy: An ``http://host:port`` proxy for the http(s) reference,
+            on networks that only let a proxy out.
         on_progress: Called as each reference is read.
 
     Raises:
@@ -102,6 +106,8 @@ async def check_clock(
             is sent in that case.
     """
     _check_inputs(ntp, http_url, apt_error, timeout_s)
+    if http_proxy is not None:
+        check_proxy(http_proxy)
     started, start_mono = datetime.now(UTC), time.monotonic()
     apt = apt_readings(apt_error) if apt_error is not None else []
 
@@ -110,7 +116,12 @@ async def check_clock(
     )
     for reading in apt:
         progress.taken(reading)
-    live = await _live_readings(ntp, http_url, timeout_s, ssl_context, progress)
+    http_ask = (
+        http_date_reading(http_url, timeout_s, ssl_context, http_proxy)
+        if http_url is not None
+        else None
+    )
+    live = await _live_readings(ntp, http_ask, timeout_s, progress)
 
     readings = live + apt
     findings = clock_findings(readings, skew_threshold_s)
@@ -161,16 +172,15 @@ def _check_inputs(
 
 async def _live_readings(
     ntp: str | None,
-    http_url: str | None,
+    http_ask: Coroutine[Any, Any, ClockReading] | None,
     timeout_s: float,
-    ssl_context: ssl.SSLContext | None,
     progress: _Progress,
 ) -> list[ClockReading]:
     asks: list[Coroutine[Any, Any, ClockReading]] = []
     if ntp is not None:
         asks.append(sntp_reading(ntp, timeout_s))
-    if http_url is not None:
-        asks.append(http_date_reading(http_url, timeout_s, ssl_context))
+    if http_ask is not None:
+        asks.append(http_ask)
 
     async def read(ask: Coroutine[Any, Any, ClockReading]) -> ClockReading:
         return progress.taken(await ask)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from netcase.errors import ConfigError
+from netcase.site import check_proxy
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,10 @@ def _sntp_problem(request: bytes, data: bytes) -> str | None:
 
 
 async def http_date_reading(
-    url: str, timeout_s: float, ssl_context: ssl.SSLContext | None = None
+    url: str,
+    timeout_s: float,
+    ssl_context: ssl.SSLContext | None = None,
+    proxy: str | None = None,
 ) -> ClockReading:
     """Read the ``Date`` header of a HEAD request (RFC 9110 section 6.6.1).
 
@@ -264,11 +268,22 @@ async def http_date_reading(
     taken against the middle of the request and has an uncertainty of half a
     second plus half the round trip. Never raises for network trouble; the
     whole request, connection included, is bounded by ``timeout_s``.
+
+    Args:
+        url: The http(s) URL to ask.
+        timeout_s: The bound on the whole request.
+        ssl_context: TLS settings for an https URL.
+        proxy: An ``http://host:port`` proxy to go through: an https URL is
+            reached through a CONNECT tunnel, so its Date is the server's
+            own; an http URL is asked of the proxy, which passes the
+            server's Date on (or its cache's, for a cached answer).
     """
     check_url(url)
+    if proxy is not None:
+        check_proxy(proxy)
     try:
         async with asyncio.timeout(timeout_s):
-            header, sent_s, rtt_s = await _head_date(url, ssl_context)
+            header, sent_s, rtt_s = await _head_date(url, ssl_context, proxy)
     except TimeoutError:
         return ClockReading("http", "http-date", url, error=_timed_out(timeout_s))
     except ssl.SSLError as exc:
@@ -280,7 +295,10 @@ async def http_date_reading(
         asyncio.LimitOverrunError,
     ) as exc:
         return ClockReading("http", "http-date", url, error=_http_error(exc))
-    return _date_result(url, header, sent_s, rtt_s)
+    reading = _date_result(url, header, sent_s, rtt_s)
+    if proxy is not None:
+        reading.detail["proxy"] = proxy
+    return reading
 
 
 def _http_error(exc: Exception) -> str:
@@ -310,21 +328,26 @@ def tls_context(cafile: str | None = None) -> ssl.SSLContext:
 
 
 async def _head_date(
-    url: str, ssl_context: ssl.SSLContext | None
+    url: str, ssl_context: ssl.SSLContext | None, proxy: str | None
 ) -> tuple[str | None, float, float]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
     context = (ssl_context or tls_context()) if secure else None
-    # TODO: no HTTP proxy support - on a network that only lets a proxy out,
-    # the http reference times out; give --ntp or an internal URL instead.
-    reader, writer = await asyncio.open_connection(
-        host, port, ssl=context, limit=HEADER_LIMIT_BYTES
-    )
+    target = _request_target(parts.path, parts.query)
+    if proxy is None:
+        reader, writer = await asyncio.open_connection(
+            host, port, ssl=context, limit=HEADER_LIMIT_BYTES
+        )
+    else:
+        reader, writer = await _through_proxy(proxy, host, port, context)
+        if not secure:
+            # A proxy takes the absolute form of the target (RFC 9112 section 3.2.2).
+            target = f"http://{parts.netloc.rpartition('@')[2]}{target}"
     try:
         sent_s, sent_mono = time.time(), time.monotonic()
-        writer.write(_head_request(parts.netloc, parts.path, parts.query))
+        writer.write(_head_request(parts.netloc, target))
         await writer.drain()
         raw = await reader.readuntil(b"\r\n\r\n")
         rtt_s = time.monotonic() - sent_mono
@@ -334,8 +357,42 @@ async def _head_date(
     return _date_header(raw), sent_s, rtt_s
 
 
-def _head_request(netloc: str, path: str, query: str) -> bytes:
-    target = (path or "/") + (f"?{query}" if query else "")
+async def _through_proxy(
+    proxy: str, host: str, port: int, context: ssl.SSLContext | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to the proxy; for TLS, open a tunnel and start TLS inside it."""
+    parts = urlsplit(proxy)
+    reader, writer = await asyncio.open_connection(
+        parts.hostname, parts.port or 80, limit=HEADER_LIMIT_BYTES
+    )
+    if context is None:
+        return reader, writer
+    try:
+        # RFC 9110 section 9.3.6: CONNECT names the server as host:port.
+        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        writer.write(
+            f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode("ascii")
+        )
+        await writer.drain()
+        status = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0]
+        fields = status.decode("latin-1").split(" ", 2)
+        if len(fields) < 2 or not fields[1].startswith("2"):
+            raise ValueError(
+                f"The proxy {proxy} refused the tunnel to {authority}: "
+                f"{status.decode('latin-1')[:80]!r}."
+            )
+        await writer.start_tls(context, server_hostname=host)
+    except BaseException:
+        writer.close()
+        raise
+    return reader, writer
+
+
+def _request_target(path: str, query: str) -> str:
+    return (path or "/") + (f"?{query}" if query else "")
+
+
+def _head_request(netloc: str, target: str) -> bytes:
     host = netloc.rpartition("@")[2]
     lines = [
         f"HEAD {target} HTTP/1.1",

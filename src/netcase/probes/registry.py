@@ -197,6 +197,7 @@ async def _run_clock(
         apt_error=str(params["apt_error"]) if params.get("apt_error") else None,
         timeout_s=float(params.get("timeout", 3.0)),
         skew_threshold_s=site.thresholds.clock_skew_s,
+        http_proxy=str(params.get("proxy") or "") or site.targets.http_proxy,
         on_progress=progress,
     )
 
@@ -257,7 +258,9 @@ PROBES: dict[str, ProbeSpec] = {
             _compare_wifi,
         ),
         ProbeSpec(
-            "clock", frozenset({"ntp", "http", "apt_error", "timeout"}), _run_clock
+            "clock",
+            frozenset({"ntp", "http", "proxy", "apt_error", "timeout"}),
+            _run_clock,
         ),
         ProbeSpec(
             "localtime_mount",
