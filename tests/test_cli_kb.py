@@ -133,6 +133,41 @@ def test_kb_check_prints_one_path_line_message_per_problem(
     )
 
 
+def test_kb_check_lists_problems_by_file_and_counts_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for name in ("c-case", "a-case", "b-case"):
+        (folder / f"{name}.md").write_text(case_text("not-" + name))
+    write_case(folder, "good-case")
+
+    main(["kb", "check", str(folder)])
+
+    out, err = capsys.readouterr()
+    named = [line.split(":")[0] for line in out.splitlines()]
+    assert named == [str(folder / f"{n}.md") for n in ("a-case", "b-case", "c-case")]
+    assert err == f"1 case read, 3 problems in 3 files of {folder}.\n"
+
+
+def test_many_skipped_files_are_summed_up_after_the_first_few(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    for number in range(6):
+        (kb_dir / f"broken-{number}.md").write_text("---\nid: [\n---\n")
+
+    assert main(["search", "paypal", "--kb", str(kb_dir)]) == 0
+
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[1].strip() for line in err[:3]] == [
+        f"skipped {kb_dir / f'broken-{n}.md'}" for n in range(3)
+    ]
+    assert err[3:] == [
+        "netcase: … and 3 more problems (6 files in all); `netcase kb check` "
+        "lists them."
+    ]
+
+
 def test_search_still_works_and_warns_when_one_file_is_broken(
     capsys: pytest.CaptureFixture[str], kb_dir: Path
 ) -> None:

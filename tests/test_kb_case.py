@@ -48,6 +48,34 @@ def test_broken_yaml_names_the_line_of_the_error() -> None:
     assert 5 <= line <= 7
 
 
+def test_nested_yaml_aliases_are_refused_at_the_line_that_repeats_a_value() -> None:
+    # Nine levels of nine aliases stand for 9**9 strings once expanded.
+    levels = ['a0: &a0 ["laugh", "laugh", "laugh", "laugh", "laugh"]']
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    text = case_text("sample-case").replace(
+        "tags: [test, lab]", "tags: [test, lab]\n" + "\n".join(levels)
+    )
+    tags_line = text.splitlines().index("tags: [test, lab]") + 1
+
+    found = problems_of(text)
+
+    assert found == [
+        (
+            tags_line + 2,
+            "Broken YAML in the front matter: YAML aliases (*name) are not "
+            "allowed in a case file; write the value out.",
+        )
+    ]
+
+
+def test_a_single_alias_is_refused_too() -> None:
+    text = case_text("sample-case").replace(
+        "tags: [test, lab]", "tags: &t [test, lab]\nenvironment_copy: *t"
+    )
+
+    assert "YAML aliases" in problems_of(text)[0][1]
+
+
 def test_missing_front_matter_is_reported_on_line_one() -> None:
     assert problems_of("# Just a heading\n") == [
         (1, "The file does not start with '---': a case begins with YAML front matter.")

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from netcase.config import resolve_kb_dir, resolve_paths
 from netcase.diagnose.checks import load_playbooks
-from netcase.kb.catalog import check_folder
+from netcase.kb.catalog import FileProblem, check_folder
 from netcase.kb.search import SearchHit
 from netcase.kb.service import KnowledgeBase
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+SKIPPED_SHOWN = 3
+"""Skipped case files named on stderr before the rest are only counted."""
 
 
 def add_parsers(
@@ -72,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     kb = KnowledgeBase(resolve_paths(args.kb))
     report = kb.open()
-    for problem in report.problems:
-        print(f"netcase: skipped {problem}", file=sys.stderr)
+    warn_skipped(report.problems)
     if args.command == "search":
         return _search(kb, " ".join(args.query), args.tag, args.limit, args.json)
     if args.command == "show":
@@ -115,18 +117,44 @@ def _show(kb: KnowledgeBase, case_id: str, as_json: bool) -> int:
     return EXIT_OK
 
 
+def warn_skipped(problems: Sequence[FileProblem], what: str = "") -> None:
+    """Tell on stderr which case files were skipped: a few, then how many more."""
+    ordered = sorted(problems, key=_by_place)
+    for problem in ordered[:SKIPPED_SHOWN]:
+        print(f"netcase: skipped {what}{problem}", file=sys.stderr)
+    if len(ordered) > SKIPPED_SHOWN:
+        files = len({problem.path for problem in ordered})
+        print(
+            f"netcase: … and {_count(len(ordered) - SKIPPED_SHOWN, 'more problem')} "
+            f"({_count(files, 'file')} in all); `netcase kb check` lists them.",
+            file=sys.stderr,
+        )
+
+
 def _kb_check(folder: Path) -> int:
     if not folder.is_dir():
         print(f"netcase: {str(folder)!r} is not a folder.", file=sys.stderr)
         return EXIT_USAGE
     cases, problems = check_folder(folder)
     _playbooks, playbook_problems = load_playbooks(cases)
-    problems += playbook_problems
+    problems = sorted([*problems, *playbook_problems], key=_by_place)
     for problem in problems:
         print(problem)
-    summary = f"{len(cases)} cases ok, {len(problems)} problems in {folder}."
+    files = len({problem.path for problem in problems})
+    summary = (
+        f"{_count(len(cases), 'case')} read, {_count(len(problems), 'problem')} "
+        f"in {_count(files, 'file')} of {folder}."
+    )
     print(summary, file=sys.stderr)
     return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _by_place(problem: FileProblem) -> tuple[str, int]:
+    return str(problem.path), problem.line
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def positive_int(value: str) -> int:

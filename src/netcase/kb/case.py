@@ -208,12 +208,41 @@ def _load_front_matter(front_text: str) -> tuple[Any, dict[str, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        _refuse_aliases(node)
         value = loader.construct_document(node)
     finally:
         loader.dispose()
     key_lines: dict[str, int] = {}
     _note_lines(node, "", key_lines)
     return value, key_lines
+
+
+def _refuse_aliases(root: yaml.Node) -> None:
+    """Refuse a node used twice, which only an alias (``*name``) makes.
+
+    Nested aliases expand exponentially once walked or saved (a few lines
+    can stand for gigabytes), and a case file has no need of them.
+
+    Raises:
+        yaml.MarkedYAMLError: At the line that repeats a node.
+    """
+    seen: set[int] = set()
+    pending: list[tuple[yaml.Node, yaml.Mark]] = [(root, root.start_mark)]
+    while pending:
+        node, used_at = pending.pop()
+        if id(node) in seen:
+            raise yaml.MarkedYAMLError(
+                problem="YAML aliases (*name) are not allowed in a case file; "
+                "write the value out",
+                problem_mark=used_at,
+            )
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                pending.append((key_node, key_node.start_mark))
+                pending.append((value_node, key_node.start_mark))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, node.start_mark) for item in node.value)
 
 
 def _note_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
