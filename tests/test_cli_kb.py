@@ -283,3 +283,19 @@ def test_kb_draft_writes_a_case_that_passes_kb_check(
     written = capsys.readouterr().out
     assert f"session-{session_id}.md" in written
     assert main(["kb", "check", str(kb_dir)]) == 0
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(kb_dir: Path) -> None:
+    command = [sys.executable, "-m", "netcase", "show", "paypal-telecom-uplink"]
+    child = subprocess.Popen(
+        [*command, "--kb", str(kb_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # As `| head` does once it has its lines.
+
+    error = child.stderr.read().decode()
+    child.wait(timeout=60)
+
+    assert (child.returncode, error) == (141, "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,6 +13,8 @@ from netcase.config import resolve_paths
 from netcase.errors import CaseNotFoundError, NetcaseError
 
 EXIT_PROBLEMS, EXIT_USAGE = 1, 2
+EXIT_BROKEN_PIPE = 141
+"""What a shell reports for a command ended by SIGPIPE (128 + 13)."""
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -81,12 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        # Flushed here, so that a reader gone early is met inside this try.
+        sys.stdout.flush()
+        return code
     except NetcaseError as exc:
         print(f"netcase: {exc.message}", file=sys.stderr)
         return EXIT_PROBLEMS if isinstance(exc, CaseNotFoundError) else EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (`| head`) has all it wanted. Point stdout at nothing so
+        # that Python's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _opens_tui(words: list[str]) -> bool:
