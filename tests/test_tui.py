@@ -366,9 +366,12 @@ async def test_playbook_naming_an_unknown_probe_warns_with_its_line(
         await settle(app, pilot)
 
         warnings = [n for n in app._notifications if n.severity == "warning"]
-        assert any(
-            "docker-apt-clock-skew.md:" in n.message and "sundial" in n.message
-            for n in warnings
+        (warning,) = [n for n in warnings if "sundial" in n.message]
+        assert warning.title == "Playbook problems"
+        assert warning.message.startswith(
+            "1 case can be read and searched but not diagnosed until fixed "
+            "(1 problem).\n"
         )
+        assert "docker-apt-clock-skew.md:" in warning.message
         await type_query(app, pilot, "Release file is not valid yet")
         assert result_ids(app)[0] == "docker-apt-clock-skew"

@@ -175,7 +175,13 @@ class NetcaseApp(App[None]):
         """Warn about playbooks that name unknown probes, findings or inputs."""
         if message.problems:
             self.search_screen.add_problems(message.problems)
-            self._warn_about(message.problems)
+            files = len({problem.path for problem in message.problems})
+            self._warn_about(
+                message.problems,
+                "Playbook problems",
+                f"{_plural(files, 'case')} can be read and searched but not "
+                f"diagnosed until fixed ({_plural(len(message.problems), 'problem')}).",
+            )
 
     def on_knowledge_base_opened(self, message: KnowledgeBaseOpened) -> None:
         """Let the search start, and warn about case files that were skipped."""
@@ -183,21 +189,25 @@ class NetcaseApp(App[None]):
         self.titles = TitleIndex(message.cases)
         self.search_screen.knowledge_base_opened(message.cases, message.problems)
         if message.problems:
-            self._warn_about(message.problems)
+            files = len({problem.path for problem in message.problems})
+            self._warn_about(
+                message.problems,
+                "Case file problems",
+                f"{_plural(files, 'case file')} could not be loaded "
+                f"({_plural(len(message.problems), 'problem')}); every other case "
+                "is searchable.",
+            )
 
-    def _warn_about(self, problems: Sequence[FileProblem]) -> None:
-        files = len({problem.path for problem in problems})
+    def _warn_about(
+        self, problems: Sequence[FileProblem], title: str, summary: str
+    ) -> None:
         shown = [str(problem) for problem in problems[:PROBLEMS_IN_NOTIFICATION]]
         if len(problems) > PROBLEMS_IN_NOTIFICATION:
             hidden = len(problems) - PROBLEMS_IN_NOTIFICATION
             shown.append(f"… and {hidden} more: F2 lists them all.")
-        summary = (
-            f"{_plural(files, 'case file')} could not be loaded "
-            f"({_plural(len(problems), 'problem')}); every other case is searchable."
-        )
         self.notify(
             "\n".join([summary, *shown]),
-            title="Case file problems",
+            title=title,
             severity="warning",
             timeout=20,
             markup=False,
