@@ -249,7 +249,7 @@ async def test_history_lists_the_session_and_opens_its_report(
         table = app.screen.query_one(DataTable)
         first = [str(cell) for cell in table.get_row_at(0)]
         assert first[0] == str(session_id) and first[2] == "finished"
-        assert first[3] == "wifi-roaming-ftp-slow…"
+        assert first[3] == WIFI
         assert first[4] == "1 rejected"
 
         await pilot.press("enter")

@@ -21,11 +21,21 @@ if TYPE_CHECKING:
 
 HISTORY_LIMIT = 200
 COLUMNS = ("#", "When (UTC)", "Status", "Case", "Actions", "Top cause")
-CASE_WIDTH = 22
 ACTION_STATES = ("applied", "rejected", "proposed")
+WIDE_FROM = 110
+"""From this many columns the top cause has a column of its own."""
+OTHER_COLUMNS_WIDTH = 53
+"""What the number, time, status and actions take, padding included."""
+MIN_NAME_WIDTH = 12
 
 
-def _short(text: str, width: int = CASE_WIDTH) -> str:
+def name_width(screen_width: int) -> int:
+    """Return how wide a case id may be: one name column, or two when wide."""
+    names = 2 if screen_width >= WIDE_FROM else 1
+    return max(MIN_NAME_WIDTH, (screen_width - OTHER_COLUMNS_WIDTH) // names)
+
+
+def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -38,17 +48,18 @@ def actions_cell(actions: list[dict[str, Any]]) -> str:
     return ", ".join(counts) or "-"
 
 
-def history_cells(row: SessionRow) -> tuple[str, ...]:
-    """Return one session as the table's cells."""
-    top = row.causes[0]["case"] if row.causes else "-"
-    return (
+def history_cells(row: SessionRow, screen_width: int) -> tuple[str, ...]:
+    """Return one session as the table's cells; narrow screens drop the top cause."""
+    width = name_width(screen_width)
+    cells = (
         str(row.id),
         f"{row.started:%m-%d %H:%M}",
         row.status,
-        _short(row.case_id or "standard probes"),
+        _short(row.case_id or "standard probes", width),
         actions_cell(row.actions),
-        _short(top),
+        _short(row.causes[0]["case"] if row.causes else "-", width),
     )
+    return cells if screen_width >= WIDE_FROM else cells[:-1]
 
 
 class HistoryScreen(Screen[None]):
@@ -89,7 +100,6 @@ class HistoryScreen(Screen[None]):
         table: DataTable[str] = DataTable(
             id="history", cursor_type="row", zebra_stripes=True
         )
-        table.add_columns(*COLUMNS)
         yield table
         yield Footer()
 
@@ -98,6 +108,10 @@ class HistoryScreen(Screen[None]):
         """The table of sessions."""
         return self.query_one(DataTable)
 
+    def on_resize(self) -> None:
+        """Lay the table out again for the new width."""
+        self.action_reload()
+
     def on_screen_resume(self) -> None:
         """Read the sessions each time the screen shows, so new marks appear."""
         self.action_reload()
@@ -105,16 +119,18 @@ class HistoryScreen(Screen[None]):
     def action_reload(self) -> None:
         """Read the sessions again off the event loop."""
         self.run_worker(
-            self._load(), name="read history", exclusive=True, exit_on_error=False
+            self._load, name="read history", exclusive=True, exit_on_error=False
         )
 
     async def _load(self) -> None:
         rows = await asyncio.to_thread(self._read_rows)
         table = self.table
         selected = table.cursor_row
-        table.clear()
+        width = self.size.width
+        table.clear(columns=True)
+        table.add_columns(*(COLUMNS if width >= WIDE_FROM else COLUMNS[:-1]))
         for row in rows:
-            table.add_row(*history_cells(row), key=str(row.id))
+            table.add_row(*history_cells(row, width), key=str(row.id))
         table.move_cursor(row=min(selected, max(0, len(rows) - 1)))
         heading = (
             f"{len(rows)} diagnosis sessions, newest first. Enter opens the report."
