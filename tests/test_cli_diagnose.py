@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO_KB
+from kbfiles import case_text
 from netcase.cli import main
 from netcase.diagnose.playbook import InputSpec, Playbook, Step
 from netcase.diagnose.service import check_required_inputs
@@ -249,3 +254,76 @@ def test_verification_is_listed_in_its_card_not_in_the_history(
     assert report.startswith(
         f"# Verification {check_id} of diagnosis {session_id}: {WIFI_CASE}\n"
     )
+
+
+# Stopping a diagnosis at a manual step.
+
+DOCKER_SAMPLES = Path(__file__).parent / "samples" / "docker"
+STOP_PLAYBOOK = f"""\
+diagnose:
+  - id: mounts
+    probe: localtime_mount
+    params: {{inspect_file: "{DOCKER_SAMPLES / "localtime_ro.json"}"}}
+  - id: wait
+    manual: Wait for the user
+    manual_zh: 等待用户
+"""
+WAIT_S = 60
+"""A bound on waiting for the process, so that a hang fails instead of blocking."""
+
+
+def start_at_manual_step(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """Run a diagnosis whose second step asks a person; return once it asks."""
+    folder = tmp_path / "stop-kb"
+    folder.mkdir()
+    text = case_text("stop-case").replace("created:", STOP_PLAYBOOK + "created:", 1)
+    (folder / "stop-case.md").write_text(text, encoding="utf-8")
+    home = tmp_path / "stop-home"
+    command = [
+        sys.executable, "-m", "netcase", "diagnose", "--case", "stop-case",
+        "--kb", str(folder),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, NETCASE_HOME=str(home)),
+    )
+    assert process.stderr is not None
+    seen = b""
+    while b"Manual step wait" not in seen:
+        line = process.stderr.readline()
+        assert line, f"no manual prompt; stderr so far: {seen!r}"
+        seen += line
+    return process, home
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+)
+def test_a_signal_at_a_manual_prompt_ends_the_diagnosis_at_once_keeping_its_steps(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    process, home = start_at_manual_step(tmp_path)
+
+    process.send_signal(signum)
+    try:
+        # stdin stays open: the process must not wait for the line it asked for.
+        returned = process.wait(WAIT_S)
+    finally:
+        process.kill()
+        assert process.stdin is not None and process.stderr is not None
+        process.stdin.close()
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.stdout is not None
+    process.stdout.close()
+
+    store = SessionStore(make_engine(f"sqlite:///{home / 'netcase.db'}"))
+    row = store.history(1)[0]
+    assert returned == code
+    assert row.status == "interrupted"
+    assert [step.step_id for step in store.load(row.id or 0)[1]] == ["mounts"]
+    assert f"session {row.id} is kept as interrupted" in err

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
-from typing import Any
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from netcase.config import resolve_paths
 from netcase.diagnose.engine import Diagnosis, StepEvent
@@ -23,6 +26,20 @@ from netcase.kb.service import KnowledgeBase
 from netcase.site import load_site
 
 EXIT_OK = 0
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that end a diagnosis as Ctrl+C does: its session is kept as interrupted."""
+
+T = TypeVar("T")
+
+
+class Stopped(Exception):
+    """A diagnosis ended by a signal other than Ctrl+C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 def add_parsers(
@@ -118,14 +135,71 @@ def _diagnose(service: DiagnosisService, args: argparse.Namespace) -> int:
         print(f"netcase: skipped playbook {problem}", file=sys.stderr)
     ask = _ask_yes if args.yes else _ask_terminal
     listener = None if args.json else _print_event
-    diagnosis = asyncio.run(
-        service.diagnose(args.case, args.symptom, given, ask, listener)
-    )
+    started: list[int] = []
+    try:
+        diagnosis = _run_stoppable(
+            service.diagnose(
+                args.case, args.symptom, given, ask, listener, started.append
+            )
+        )
+    except (KeyboardInterrupt, Stopped) as exc:
+        return _stopped(started, exc)
     if args.json:
         print(json.dumps(diagnosis.to_json(), ensure_ascii=False, indent=2))
     else:
         print(_diagnosis_text(diagnosis, service.site.router))
     return EXIT_OK
+
+
+def _run_stoppable(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to its end, or until Ctrl+C, SIGTERM or SIGHUP cancels it.
+
+    Raises:
+        KeyboardInterrupt: On Ctrl+C.
+        Stopped: On SIGTERM or SIGHUP.
+    """
+    return asyncio.run(_stoppable(work))
+
+
+async def _stoppable(work: Coroutine[Any, Any, T]) -> T:
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    installed = []
+    for signum in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, stop, signum)
+        except (NotImplementedError, RuntimeError):
+            continue  # Windows has no loop signal handlers.
+        installed.append(signum)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if received:
+            raise Stopped(received[0]) from None
+        raise
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _stopped(started: list[int], reason: BaseException) -> int:
+    """Say which session a stopped diagnosis left; return the shell's exit code."""
+    signum = reason.signum if isinstance(reason, Stopped) else signal.SIGINT
+    kept = (
+        f"; session {started[0]} is kept as interrupted with the steps measured"
+        if started
+        else ""
+    )
+    print(
+        f"\nnetcase: stopped by {signal.Signals(signum).name}{kept}.", file=sys.stderr
+    )
+    return 128 + int(signum)
 
 
 def _key_value(item: str) -> tuple[str, str]:
@@ -150,11 +224,35 @@ async def _ask_terminal(step: Step) -> bool:
         end="",
         file=sys.stderr,
     )
-    line = await asyncio.to_thread(sys.stdin.readline)
+    line = await _stdin_line()
     if not line:
         print("\n    (no input: skipped)", file=sys.stderr)
         return False
     return line.strip().lower() not in ("s", "skip")
+
+
+def _stdin_line() -> asyncio.Future[str]:
+    """Read one line of stdin in a daemon thread ("" at its end).
+
+    The thread is not waited for: Ctrl+C at the prompt cancels the future and
+    the process exits, leaving the blocked read behind.
+    """
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def deliver(text: str) -> None:
+        if not line.done():
+            line.set_result(text)
+
+    def read() -> None:
+        text = sys.stdin.readline()
+        try:
+            loop.call_soon_threadsafe(deliver, text)
+        except RuntimeError:
+            pass  # The diagnosis ended and its loop closed before the line came.
+
+    threading.Thread(target=read, name="netcase-stdin", daemon=True).start()
+    return line
 
 
 def _print_event(event: StepEvent) -> None:
@@ -246,11 +344,11 @@ def _history_item(row: Any) -> dict[str, Any]:
 
 def _action(service: DiagnosisService, args: argparse.Namespace) -> int:
     if args.state == "verify":
-        card = asyncio.run(
-            service.verify(
-                args.session, args.action_id, _ask_yes if args.yes else _ask_terminal
-            )
-        )
+        ask = _ask_yes if args.yes else _ask_terminal
+        try:
+            card = _run_stoppable(service.verify(args.session, args.action_id, ask))
+        except (KeyboardInterrupt, Stopped) as exc:
+            return _stopped([], exc)
     else:
         card = service.mark_action(args.session, args.action_id, args.state)
     if args.json:
