@@ -500,3 +500,50 @@ def test_wifi_case_takes_the_ssid_from_a_key_the_roam_finding_carries() -> None:
     (action,) = playbook.actions
     assert action.params["ssid"] == "{wifi.roamed.ssid}"
     assert roam.data["ssid"] == "Office"
+
+
+ESCALATE_PLAYBOOK = """\
+diagnose:
+  - {id: names, probe: fake_dns, params: {name: www.example.test}}
+  - {id: lines, probe: fake_lines, params: {target: www.example.test}}
+actions:
+  - id: escalate
+    kind: escalate_to_isp
+    when: {all_of: [uplink.all_degraded]}
+    params: {target: www.example.test, uplink: every line}
+    text: Open a ticket
+    text_zh: 报障
+"""
+
+
+async def test_escalation_ticket_carries_the_measured_numbers_of_every_uplink(
+    store: SessionStore,
+) -> None:
+    lines = [
+        finding("uplink.loss", "telecom: 30% loss, median 310 ms", uplink="telecom"),
+        finding("uplink.loss", "unicom: 25% loss, median 280 ms", uplink="unicom"),
+        finding("uplink.all_degraded", "Every uplink is degraded", uplinks=[]),
+    ]
+    fakes = FakeProbes([finding("dns.consistent", "agree")], lines)
+    case = make_case("isp-case", ESCALATE_PLAYBOOK)
+    playbook, problems = load_playbook(
+        case, {n: s.params for n, s in fakes.specs.items()}, frozenset(ACTION_KINDS)
+    )
+    assert problems == []
+    engine = DiagnosisEngine(
+        SITE, {case.id: case}, {case.id: playbook}, store, fakes.specs
+    )
+
+    result = await engine.run(playbook, {}, always_done)
+
+    (card,) = result.actions
+    assert (
+        "Measured by netcase:\n"
+        + (
+            "- telecom: 30% loss, median 310 ms\n"
+            "- unicom: 25% loss, median 280 ms\n"
+            "- Every uplink is degraded\n\n"
+        )
+        in card.snippets["ticket"]
+    )
+    assert "agree" not in card.snippets["ticket"]

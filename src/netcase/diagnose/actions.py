@@ -252,9 +252,16 @@ def _copy_localtime(params: dict[str, Any], site: Site) -> Rendered:
     )
 
 
+def measured_lines(value: Any) -> str:
+    """Return measured findings (a list, or text of lines) as a bulleted block."""
+    lines = value if isinstance(value, list) else str(value or "").splitlines()
+    bullets = [f"- {str(line).strip()}" for line in lines if str(line).strip()]
+    return "\n".join(bullets) or "- (nothing measured was recorded)"
+
+
 def _escalate(params: dict[str, Any], site: Site) -> Rendered:
     uplink = str(params.get("uplink") or "all lines")
-    evidence = str(params.get("evidence") or "")
+    evidence = measured_lines(params.get("evidence"))
     return Rendered(
         snippets={
             "ticket": (
@@ -281,6 +288,9 @@ ACTION_KINDS: dict[str, Renderer] = {
     "escalate_to_isp": _escalate,
 }
 """Every action kind a case may name, and how it is rendered."""
+TAKES_EVIDENCE = frozenset({"escalate_to_isp"})
+"""Action kinds whose text carries the measured findings (a ticket): the engine
+fills their ``evidence`` parameter unless the case gives one."""
 
 
 def render_action(kind: str, params: dict[str, Any], site: Site) -> Rendered:

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from netcase.diagnose.actions import ActionCard, ActionParamError, render_action
+from netcase.diagnose.actions import (
+    TAKES_EVIDENCE,
+    ActionCard,
+    ActionParamError,
+    render_action,
+)
 from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step
 from netcase.diagnose.ranking import RankedCause, rank_causes
@@ -25,8 +30,6 @@ from netcase.site import Site
 from netcase.store import StepRow
 
 log = logging.getLogger(__name__)
-
-"""The schemes a ``url`` input may use: those the throughput probe can fetch."""
 
 AskManual = Callable[[Step], Awaitable[bool]]
 """Shows a manual step to a person; returns True when done, False when skipped."""
@@ -318,6 +321,8 @@ class DiagnosisEngine:
             evidence = [f for f in diagnosis.findings if f.code in spec.evidence_codes]
             try:
                 params = fill(spec.params, context, missing="drop")
+                if spec.kind in TAKES_EVIDENCE and "evidence" not in params:
+                    params["evidence"] = _measured(diagnosis, spec.evidence_codes)
                 rendered = render_action(spec.kind, params, self.site)
             except (TemplateError, ActionParamError) as exc:
                 log.warning(
@@ -370,6 +375,17 @@ def _context(
         )
     context.update({name: value for name, value in inputs.items() if value is not None})
     return context
+
+
+def _measured(diagnosis: Diagnosis, codes: set[str]) -> list[str]:
+    """Return every finding's summary of the steps that found any of ``codes``."""
+    summaries = [
+        finding.summary
+        for outcome in diagnosis.steps
+        if outcome.result is not None and outcome.result.codes() & codes
+        for finding in outcome.result.findings
+    ]
+    return list(dict.fromkeys(summaries))
 
 
 def _verifying_steps(diagnosis: Diagnosis, codes: set[str]) -> list[str]:
