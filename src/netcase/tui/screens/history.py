@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from netcase.store import SessionRow
 
 HISTORY_LIMIT = 200
+READ_WORKER = "read history"
 COLUMNS = ("#", "When (UTC)", "Status", "Case", "Actions", "Top cause")
 ACTION_STATES = ("applied", "rejected", "proposed")
 WIDE_FROM = 110
@@ -94,6 +94,7 @@ class HistoryScreen(Screen[None]):
     def __init__(self, kb: KnowledgeBase) -> None:
         super().__init__()
         self.kb = kb
+        self._rows: list[SessionRow] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Reading the sessions…", id="history-heading", markup=False)
@@ -110,7 +111,8 @@ class HistoryScreen(Screen[None]):
 
     def on_resize(self) -> None:
         """Lay the table out again for the new width."""
-        self.action_reload()
+        if self._rows is not None:
+            self._lay_out(self._rows)
 
     def on_screen_resume(self) -> None:
         """Read the sessions each time the screen shows, so new marks appear."""
@@ -119,11 +121,14 @@ class HistoryScreen(Screen[None]):
     def action_reload(self) -> None:
         """Read the sessions again off the event loop."""
         self.run_worker(
-            self._load, name="read history", exclusive=True, exit_on_error=False
+            self._read_rows,
+            name=READ_WORKER,
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
         )
 
-    async def _load(self) -> None:
-        rows = await asyncio.to_thread(self._read_rows)
+    def _lay_out(self, rows: list[SessionRow]) -> None:
         table = self.table
         selected = table.cursor_row
         width = self.size.width
@@ -149,6 +154,10 @@ class HistoryScreen(Screen[None]):
             self.app.push_screen(ReportScreen(self.kb, int(event.row_key.value)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Turn a failed read into an error notification."""
+        """Show the sessions read, or turn a failed read into a notification."""
         if event.state == WorkerState.ERROR:
             notify_failure(self, event.worker.error)
+        elif event.state == WorkerState.SUCCESS and event.worker.name == READ_WORKER:
+            rows: list[SessionRow] = event.worker.result or []
+            self._rows = rows
+            self._lay_out(rows)
