@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import threading
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import speedtest
 
 from latency_servers import full_listener
 from netcase.cli import main
+from netcase.errors import ConfigError
+from netcase.probes.registry import PROBES
 from netcase.probes.throughput import (
     RETEST_PROMPT,
     ThroughputProgress,
@@ -23,7 +29,7 @@ from netcase.probes.throughput import (
     probe_throughput,
 )
 from netcase.probes.throughput_findings import throughput_findings, too_small_to_judge
-from netcase.site import Thresholds
+from netcase.site import Site, Thresholds
 from servers_throughput import (
     FTP_PASSWORD,
     FTP_USER,
@@ -519,3 +525,103 @@ async def test_cancelling_while_an_ftp_server_is_still_being_reached_ends_at_onc
         # Far below the 120 s connect timeout: the connect itself was interrupted.
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(connecting, 20)
+
+
+# URLs that cannot be fetched are refused before anything is sent.
+
+BAD_URLS = [
+    ("http://127.0.0.1:99999/x", "its port '99999' is not a TCP port from 1 to 65535"),
+    ("ftp://127.0.0.1:0/x", "its port '0' is not a TCP port from 1 to 65535"),
+    ("https://127.0.0.1:8o/x", "its port '8o' is not a TCP port"),
+    ("http://[::1/x", "an IPv6 address in it must sit between '[' and ']'"),
+    ("http://[nothost]/x", "the host between '[' and ']' is not an IPv6 address"),
+]
+
+
+@contextmanager
+def redirecting_server(location: str) -> Iterator[str]:
+    """Serve a 302 to ``location`` on loopback; yield the URL that redirects."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Stay quiet."""
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Redirect) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/moved"
+        finally:
+            server.shutdown()
+            thread.join()
+
+
+@pytest.mark.parametrize(("url", "problem"), BAD_URLS)
+def test_cli_bad_url_exits_2_naming_the_url_and_the_problem(
+    capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    code, out, err = cli(capsys, url)
+
+    assert (code, out) == (2, "")
+    assert err.startswith(f"netcase: The throughput target {url!r} cannot be used: ")
+    assert problem in err
+
+
+def test_cli_bad_url_hides_its_password(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "ftp://alice:s3cret@127.0.0.1:70000/x")
+
+    assert code == 2
+    assert "'ftp://alice:***@127.0.0.1:70000/x'" in err
+    assert "s3cret" not in err
+
+
+@pytest.mark.parametrize(("url", "problem"), BAD_URLS)
+async def test_playbook_step_with_a_bad_url_is_a_config_error(
+    url: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        await PROBES["throughput"].run({"url": url, "seconds": 1}, Site(), None)
+
+
+def test_speedtest_server_with_a_bad_port_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = cli(capsys, "speedtest", "--server", "http://127.0.0.1:99999/")
+
+    assert code == 2
+    assert "--server 'http://127.0.0.1:99999/'" in err
+
+
+async def test_redirect_to_a_bad_port_is_an_error_in_the_run() -> None:
+    with redirecting_server("http://127.0.0.1:99999/elsewhere") as url:
+        run = await measure(url, seconds=5)
+
+    assert not run.ok
+    assert run.error == (
+        f"{url!r} redirects to 'http://127.0.0.1:99999/elsewhere', which cannot be "
+        "fetched: its port '99999' is not a TCP port from 1 to 65535; give one, or "
+        "none for the scheme's default."
+    )
+
+
+async def test_redirect_to_an_ftp_url_is_an_error_in_the_run() -> None:
+    with redirecting_server("ftp://127.0.0.1/file.bin") as url:
+        run = await measure(url, seconds=5)
+
+    assert run.error is not None
+    assert "only http:// and https:// redirects are followed" in run.error
+
+
+async def test_playbook_step_with_a_bad_speedtest_server_is_a_config_error() -> None:
+    params = {"url": "speedtest", "server": "http://127.0.0.1:99999/", "seconds": 1}
+
+    with pytest.raises(
+        ConfigError, match=r"speedtest server 'http://127\.0\.0\.1:99999/'"
+    ):
+        await PROBES["throughput"].run(params, Site(), None)

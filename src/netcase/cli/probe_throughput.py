@@ -13,7 +13,12 @@ from netcase.cli.probecmd import ProbeCannotRun
 from netcase.errors import ConfigError
 from netcase.probes.registry import MAX_THROUGHPUT_SECONDS
 from netcase.probes.result import ProbeResult
-from netcase.probes.throughput import SPEEDTEST, backend_of, probe_throughput
+from netcase.probes.throughput import (
+    SPEEDTEST,
+    backend_of,
+    is_speedtest_server,
+    probe_throughput,
+)
 from netcase.site import Site, Uplink, parse_uplink
 
 MAX_SECONDS = MAX_THROUGHPUT_SECONDS
@@ -154,21 +159,12 @@ def _target(args: argparse.Namespace, site: Site) -> str:
         raise ConfigError(
             f"--server {args.server!r} applies to 'speedtest' only, not {target!r}."
         )
-    if args.server is not None and not _is_server(args.server):
+    if args.server is not None and not is_speedtest_server(args.server):
         raise ConfigError(
             f"--server {args.server!r} is neither an http(s):// URL of a speedtest "
             "mini server nor a speedtest.net server id (a number)."
         )
     return target
-
-
-def _is_server(server: str) -> bool:
-    if server.isdigit():
-        return True
-    try:
-        return backend_of(server) in ("http", "https")
-    except ConfigError:
-        return False
 
 
 def _uplink(text: str | None, site: Site) -> Uplink | None:

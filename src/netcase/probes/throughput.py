@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from netcase.errors import ConfigError
 from netcase.probes.result import ProbeResult
@@ -29,12 +28,12 @@ from netcase.probes.throughput_transfers import (
     Transfer,
     TransferMeter,
 )
+from netcase.probes.throughput_url import check_url, redact, url_problem
 from netcase.site import Thresholds, Uplink
 
 log = logging.getLogger(__name__)
 
 SPEEDTEST = "speedtest"
-SCHEMES = ("http", "https", "ftp")
 RETEST_PROMPT = "Reconnect Wi-Fi where you stand"
 PROGRESS_POLL_S = 0.2
 
@@ -44,8 +43,10 @@ __all__ = [
     "ThroughputProgress",
     "ThroughputRun",
     "backend_of",
+    "is_speedtest_server",
     "measure",
     "probe_throughput",
+    "redact",
     "throughput_findings",
 ]
 
@@ -131,27 +132,20 @@ def backend_of(target: str) -> str:
     """Return the backend for ``target``: a URL scheme or ``speedtest``.
 
     Raises:
-        ConfigError: When the target is neither a URL netcase can fetch nor
+        ConfigError: When the target is neither a URL netcase can fetch (see
+            :func:`~netcase.probes.throughput_url.url_problem`) nor
             ``speedtest``.
     """
     if target == SPEEDTEST:
         return SPEEDTEST
-    parts = urlsplit(target)
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise ConfigError(
-            f"The throughput target {target!r} is not an http://, https:// or "
-            "ftp:// URL with a host, nor 'speedtest'."
-        )
-    return parts.scheme
+    return check_url(target).scheme
 
 
-def redact(target: str) -> str:
-    """Return ``target`` with any password in it replaced by ``***``."""
-    parts = urlsplit(target)
-    if parts.password is None:
-        return target
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+def is_speedtest_server(server: str) -> bool:
+    """True for a speedtest.net server id or a mini server's http(s):// URL."""
+    if server.isascii() and server.isdigit():
+        return True
+    return url_problem(server) is None and server.startswith(("http://", "https://"))
 
 
 async def measure(
@@ -176,8 +170,16 @@ async def measure(
         timeout_s: How long to wait to connect, and for data before calling
             the link stalled.
         on_progress: Called on the event loop after each second.
+
+    Raises:
+        ConfigError: For a target or a speedtest server that cannot be used.
     """
     backend = backend_of(target)
+    if server is not None and not is_speedtest_server(server):
+        raise ConfigError(
+            f"The speedtest server {server!r} is neither an http(s):// URL of a "
+            "speedtest mini server nor a speedtest.net server id (a number)."
+        )
     if seconds <= 0 or timeout_s <= 0:
         raise ValueError(
             f"seconds and timeout_s must be positive: {seconds}, {timeout_s}"

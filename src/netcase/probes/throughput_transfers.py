@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from netcase.errors import NetcaseError
+from netcase.probes.throughput_url import redact, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ class HttpDownload(Transfer):
                         return
             finally:
                 connection.close()
-            url = urljoin(url, location)
+            url = _redirect_target(url, location)
         raise ThroughputError(
             f"The URL {self.target!r} redirected more than {MAX_REDIRECTS} times; "
             "give the final URL."
@@ -362,6 +363,30 @@ class FtpDownload(Transfer):
             with suppress(*ftplib.all_errors):
                 log.debug("FTP %s", client.voidresp())
                 client.quit()
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """Return the URL a redirect points to, if it is one this download can follow.
+
+    Raises:
+        ThroughputError: When it is not an http:// or https:// URL with a host
+            and a valid port.
+    """
+    try:
+        target = urljoin(url, location)
+    except ValueError:
+        target = location
+    problem = url_problem(target)
+    if target.partition(":")[0].lower() not in ("http", "https"):
+        problem = (
+            "only http:// and https:// redirects are followed; give that URL itself"
+        )
+    if problem is not None:
+        raise ThroughputError(
+            f"{redact(url)!r} redirects to {redact(target)!r}, which cannot be "
+            f"fetched: {problem}."
+        )
+    return target
 
 
 def describe_connect_error(

@@ -1,0 +1,80 @@
+"""The URLs the throughput probe fetches: which it accepts, and how they are shown."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from netcase.errors import ConfigError
+
+SCHEMES = ("http", "https", "ftp")
+_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
+
+
+def url_problem(url: str) -> str | None:
+    """Return what stops ``url`` from being fetched and the fix; None when nothing.
+
+    Only the form is checked: the scheme, a host, and a port from 1 to 65535
+    (RFC 3986 section 3.2.3 allows port 0 in the syntax, but nothing can be
+    fetched from it, and an empty port means the scheme's default).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return _split_problem(str(exc))
+    if parts.scheme not in SCHEMES:
+        return "it is not an http://, https:// or ftp:// URL, nor 'speedtest'"
+    if not parts.hostname:
+        return "it names no host; give one, as in http://10.0.0.5/file"
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        return (
+            f"its port {_port_text(parts)!r} is not a TCP port from 1 to 65535; "
+            "give one, or none for the scheme's default"
+        )
+    return None
+
+
+def check_url(url: str) -> SplitResult:
+    """Return the parts of a URL the throughput probe can fetch.
+
+    Raises:
+        ConfigError: Naming the URL (password hidden) and what is wrong with it.
+    """
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError(
+            f"The throughput target {redact(url)!r} cannot be used: {problem}."
+        )
+    return urlsplit(url)
+
+
+def redact(url: str) -> str:
+    """Return ``url`` with any password in it replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _PASSWORD.sub(r"\1***@", url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _port_text(parts: SplitResult) -> str:
+    """Return the port as written in the URL: the text after the host's last colon."""
+    return parts.netloc.rpartition("@")[2].rpartition("]")[2].rpartition(":")[2]
+
+
+def _split_problem(reason: str) -> str:
+    if "IPv4 or IPv6" in reason:
+        return "the host between '[' and ']' is not an IPv6 address"
+    if "IPv6" in reason:
+        return (
+            "an IPv6 address in it must sit between '[' and ']', "
+            "as in http://[::1]:8080/file"
+        )
+    return f"it cannot be read as a URL ({reason})"
