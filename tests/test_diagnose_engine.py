@@ -381,6 +381,46 @@ def test_url_input_with_a_known_scheme_is_kept(url: str) -> None:
     assert resolve_inputs(transfer_playbook(), {"ftp_url": url})["ftp_url"] == url
 
 
+def name_playbook() -> Playbook:
+    case = make_case("name-case", PLAYBOOK)
+    playbook, problems = load_playbook(
+        case,
+        {"fake_dns": frozenset({"name"}), "fake_lines": frozenset({"target"})},
+        frozenset(ACTION_KINDS),
+    )
+    assert problems == []
+    return playbook
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["x;y", "a b.example", "-lead.example", "a..b", "x" * 64 + ".test", "$(id)"],
+)
+def test_name_input_that_is_no_dns_name_is_refused(domain: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        resolve_inputs(name_playbook(), {"domain": domain})
+
+    assert raised.value.message == (
+        "The input domain must be a DNS name of letters, digits, '-' and '.' "
+        f"(such as www.example.com), not {domain!r}."
+    )
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "www.paypalobjects.com",
+        "www.example.test.",
+        "例子.测试",
+        "xn--fsqu00a.test",
+        "10.0.0.1",
+        "::1",
+    ],
+)
+def test_name_input_that_is_a_dns_name_or_an_address_is_kept(domain: str) -> None:
+    assert resolve_inputs(name_playbook(), {"domain": domain})["domain"] == domain
+
+
 @pytest.mark.parametrize("seconds", ["99999", "0", "-5"])
 async def test_throughput_step_refuses_seconds_beyond_the_cli_bounds(
     seconds: str,

@@ -10,7 +10,9 @@ from kbfiles import case_text
 from netcase.cli import main
 from netcase.diagnose.actions import ACTION_KINDS
 from netcase.diagnose.playbook import load_playbook
+from netcase.diagnose.values import PROBE_PARAM_KINDS
 from netcase.kb.case import read_case
+from netcase.probes.registry import probe_params
 
 PROBES = {
     "dns": frozenset({"names", "timeout"}),
@@ -139,3 +141,100 @@ def test_kb_check_reports_playbook_problems_as_path_line_message(
 
     out = capsys.readouterr().out
     assert f"{folder / 'sample-case.md'}:25: Unknown finding code 'dns.nonsense'" in out
+
+
+LATENCY_STEP = """\
+  - id: lines
+    probe: latency
+    params:
+      target: "{domain}"
+      count: forty
+"""
+
+
+def with_latency_step(count: str) -> str:
+    return GOOD.replace(
+        "  - id: reconnect\n",
+        LATENCY_STEP.replace("forty", count) + "  - id: reconnect\n",
+    )
+
+
+def test_probe_parameter_of_the_wrong_type_is_reported_on_its_line() -> None:
+    found = problems(with_latency_step("forty"))
+
+    assert found == [
+        (
+            24,
+            "The parameter 'count' of the probe 'latency' takes a whole number, "
+            "not 'forty'.",
+        )
+    ]
+
+
+@pytest.mark.parametrize("count", ["40", "'40'"])
+def test_probe_parameter_of_the_right_type_passes(count: str) -> None:
+    assert problems(with_latency_step(count)) == []
+
+
+def test_probe_parameter_from_a_text_input_where_a_number_is_needed_is_reported() -> (
+    None
+):
+    found = problems(with_latency_step('"{domain}"'))
+
+    assert found == [
+        (
+            24,
+            "The parameter 'count' of the probe 'latency' takes one {input} of "
+            "kind int, not '{domain}'.",
+        )
+    ]
+
+
+def test_two_actions_with_the_same_id_are_reported() -> None:
+    action = GOOD[GOOD.index("  - id: escalate\n") :]
+
+    found = problems(GOOD + action)
+
+    assert found == [(37, "The action id 'escalate' is used twice.")]
+
+
+def test_name_input_default_that_is_no_dns_name_is_reported() -> None:
+    found = problems(
+        GOOD.replace("default: www.example.test", "default: x;y").replace(
+            "    prompt_zh: 域名\n", "    prompt_zh: 域名\n    kind: name\n"
+        )
+    )
+
+    assert found == [
+        (
+            12,
+            "The input domain must be a DNS name of letters, digits, '-' and '.' "
+            "(such as www.example.com), not 'x;y'. Change its default.",
+        )
+    ]
+
+
+def test_kb_check_reports_a_wrong_probe_parameter_type_as_path_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    text = case_text("sample-case").replace(
+        "created:", with_latency_step("forty") + "created:", 1
+    )
+    (folder / "sample-case.md").write_text(text, encoding="utf-8")
+
+    assert main(["kb", "check", str(folder)]) == 1
+
+    out = capsys.readouterr().out
+    assert (
+        f"{folder / 'sample-case.md'}:24: The parameter 'count' of the probe "
+        "'latency' takes a whole number, not 'forty'." in out
+    )
+
+
+def test_every_typed_probe_parameter_is_one_the_probe_takes() -> None:
+    taken = probe_params()
+
+    for probe, kinds in PROBE_PARAM_KINDS.items():
+        assert set(kinds) <= taken[probe], probe

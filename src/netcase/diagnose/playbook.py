@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netcase.diagnose.templates import placeholders
+from netcase.diagnose.values import check_input, param_problems
+from netcase.errors import ConfigError
 from netcase.kb.case import Case, Problem
 from netcase.probes.findings import FINDING_CODES
 
@@ -186,7 +188,7 @@ def load_playbook(
     """
     check = _Checker(case, probe_params, action_kinds)
     inputs = _inputs(check, case.extra.get("inputs"))
-    steps = _steps(check, case.extra.get("diagnose"), set(inputs))
+    steps = _steps(check, case.extra.get("diagnose"), inputs)
     evidence = _evidence(check, case.extra.get("evidence"))
     actions = _actions(check, case.extra.get("actions"), set(inputs))
     playbook = Playbook(case.id, inputs, steps, evidence, actions)
@@ -206,6 +208,8 @@ def _inputs(check: _Checker, raw: Any) -> dict[str, InputSpec]:
                 f"Unknown input kind {kind!r}; use one of {', '.join(INPUT_KINDS)}.",
             )
         default = spec.get("default")
+        if default is not None and kind in INPUT_KINDS:
+            _check_default(check, f"{path}.default", kind, str(name), str(default))
         inputs[str(name)] = InputSpec(
             str(name),
             prompt,
@@ -216,7 +220,18 @@ def _inputs(check: _Checker, raw: Any) -> dict[str, InputSpec]:
     return inputs
 
 
-def _steps(check: _Checker, raw: Any, inputs: set[str]) -> tuple[Step, ...]:
+def _check_default(
+    check: _Checker, path: str, kind: str, name: str, default: str
+) -> None:
+    try:
+        check_input(kind, name, default)
+    except ConfigError as exc:
+        check.fail(path, f"{exc.message} Change its default.")
+
+
+def _steps(
+    check: _Checker, raw: Any, inputs: Mapping[str, InputSpec]
+) -> tuple[Step, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -248,7 +263,7 @@ def _steps(check: _Checker, raw: Any, inputs: set[str]) -> tuple[Step, ...]:
 
 
 def _step(
-    check: _Checker, raw: dict[str, Any], path: str, inputs: set[str]
+    check: _Checker, raw: dict[str, Any], path: str, inputs: Mapping[str, InputSpec]
 ) -> Step | None:
     step_id = raw.get("id")
     if not isinstance(step_id, str) or not STEP_ID.match(step_id):
@@ -264,7 +279,9 @@ def _step(
                 path,
                 f"The manual step {step_id!r} needs 'manual' and 'manual_zh' instructions.",
             )
-        check.lookups([text, text_zh], f"{path}.manual", inputs, with_findings=False)
+        check.lookups(
+            [text, text_zh], f"{path}.manual", set(inputs), with_findings=False
+        )
         return Step(step_id, text=text, text_zh=text_zh)
 
     probe = str(raw.get("probe"))
@@ -283,7 +300,10 @@ def _step(
                 f"{path}.params.{key}",
                 f"The probe {probe!r} takes no parameter {key!r}; it takes {accepted}.",
             )
-    check.lookups(params, f"{path}.params", inputs, with_findings=False)
+    check.lookups(params, f"{path}.params", set(inputs), with_findings=False)
+    input_kinds = {name: spec.kind for name, spec in inputs.items()}
+    for key, problem in param_problems(probe, params, input_kinds):
+        check.fail(f"{path}.params.{key}", problem)
     retest_of = raw.get("retest_of")
     return Step(
         step_id,
@@ -330,28 +350,37 @@ def _actions(check: _Checker, raw: Any, inputs: set[str]) -> tuple[ActionSpec, .
     actions: list[ActionSpec] = []
     for index, entry in enumerate(raw):
         path = f"actions[{index}]"
-        spec = check.mapping(entry, path)
-        kind = spec.get("kind")
-        if kind not in check.kinds:
-            check.fail(
-                f"{path}.kind",
-                f"Unknown action kind {kind!r}; known kinds: {', '.join(sorted(check.kinds))}.",
-            )
+        action = _action(check, index, check.mapping(entry, path), inputs)
+        if action is None:
             continue
-        when = check.mapping(spec.get("when"), f"{path}.when")
-        params = check.mapping(spec.get("params"), f"{path}.params")
-        check.lookups(params, f"{path}.params", inputs, with_findings=True)
-        text, text_zh = check.bilingual(spec, path, "text")
-        actions.append(
-            ActionSpec(
-                id=str(spec.get("id") or f"{kind}-{index + 1}"),
-                kind=str(kind),
-                all_of=check.codes(when.get("all_of"), f"{path}.when.all_of"),
-                any_of=check.codes(when.get("any_of"), f"{path}.when.any_of"),
-                none_of=check.codes(when.get("none_of"), f"{path}.when.none_of"),
-                params=params,
-                text=text,
-                text_zh=text_zh,
-            )
-        )
+        if any(earlier.id == action.id for earlier in actions):
+            check.fail(f"{path}.id", f"The action id {action.id!r} is used twice.")
+        actions.append(action)
     return tuple(actions)
+
+
+def _action(
+    check: _Checker, index: int, spec: dict[str, Any], inputs: set[str]
+) -> ActionSpec | None:
+    path = f"actions[{index}]"
+    kind = spec.get("kind")
+    if kind not in check.kinds:
+        check.fail(
+            f"{path}.kind",
+            f"Unknown action kind {kind!r}; known kinds: {', '.join(sorted(check.kinds))}.",
+        )
+        return None
+    when = check.mapping(spec.get("when"), f"{path}.when")
+    params = check.mapping(spec.get("params"), f"{path}.params")
+    check.lookups(params, f"{path}.params", inputs, with_findings=True)
+    text, text_zh = check.bilingual(spec, path, "text")
+    return ActionSpec(
+        id=str(spec.get("id") or f"{kind}-{index + 1}"),
+        kind=str(kind),
+        all_of=check.codes(when.get("all_of"), f"{path}.when.all_of"),
+        any_of=check.codes(when.get("any_of"), f"{path}.when.any_of"),
+        none_of=check.codes(when.get("none_of"), f"{path}.when.none_of"),
+        params=params,
+        text=text,
+        text_zh=text_zh,
+    )
