@@ -23,6 +23,7 @@ from whoosh.query import And, Every, Query, Term
 from whoosh.searching import Searcher
 
 from netcase.kb.case import Case
+from netcase.kb.indexwriter import InMemoryPostingsWriter
 from netcase.kb.queryplan import RERANK_DEPTH, plan, rerank
 from netcase.kb.text import (
     CJK_WORD,
@@ -176,9 +177,9 @@ class SearchIndex:
         # TODO: a full build indexes in one process - 10,000 cases take about 32 s
         # to become searchable on a first start (later starts re-read only edits).
         try:
-            # One process, one large buffer: a single segment keeps queries fast
-            # (five segments from a parallel build made them three times slower).
-            writer = self._index.writer(limitmb=256, timeout=WRITER_WAIT_S)
+            # One process, one segment: queries stay fast (five segments from a
+            # parallel build made them three times slower).
+            writer = InMemoryPostingsWriter(self._index, timeout=WRITER_WAIT_S)
         except (LockError, PermissionError) as exc:
             log.warning(
                 "cannot update the search index at %s (%s); searching it as it is",
