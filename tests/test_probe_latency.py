@@ -36,7 +36,7 @@ from netcase.probes.latency_series import Sample
 from netcase.probes.latency_target import TargetError, split_target
 from netcase.probes.result import ProbeResult
 from netcase.site import ResolverAddress, Thresholds, Uplink
-from netns import TwoUplinkLab, netns_unavailable_reason, two_uplink_lab
+from netns import TwoUplinkLab, netns_unavailable_reason, run, two_uplink_lab
 
 LOOPBACK_UPLINKS = (Uplink("a", source="127.0.0.2"), Uplink("b", source="127.0.0.3"))
 NOT_ROOT = "raw ICMP sockets need root" if os.geteuid() != 0 else None
@@ -177,6 +177,46 @@ def test_an_uplink_that_could_not_be_measured_is_left_out() -> None:
     findings = latency_findings([broken, outcome("a", [5.0] * 3)], Thresholds(), "t")
 
     assert [f.code for f in findings] == ["uplink.best"]
+
+
+def refused(name: str, replies: int, unsent: int) -> UplinkLatency:
+    """An uplink whose first ``unsent`` pings the host refused to send."""
+    samples = [
+        Sample(seq, None, "send_failed", "Operation not permitted")
+        for seq in range(unsent)
+    ]
+    samples += [Sample(unsent + seq, 5.0, "reply") for seq in range(replies)]
+    return UplinkLatency(Uplink(name, source="10.0.1.2"), "icmp", samples=samples)
+
+
+def test_a_ping_the_host_refused_to_send_counts_as_sent_and_lost() -> None:
+    measured = refused("a", replies=6, unsent=4)
+
+    assert (measured.sent, measured.received, measured.send_failed) == (10, 6, 4)
+    assert measured.loss_pct == 40.0
+    assert measured.to_json()["send_failed"] == 4
+
+
+def test_pings_the_host_refused_to_send_are_loss_and_named_in_the_summary() -> None:
+    findings = latency_findings([refused("a", 6, 4)], Thresholds(), "t")
+
+    loss = [f for f in findings if f.code == "uplink.loss"]
+    assert loss[0].summary == (
+        "a: 40% loss, median 5.0 ms (4 of 10 pings lost, 4 of them refused by this "
+        "host before sending: Operation not permitted; limit 5%)"
+    )
+    assert loss[0].data["send_failed"] == 4
+
+
+def test_an_uplink_whose_every_ping_was_refused_is_down() -> None:
+    findings = latency_findings([refused("a", 0, 5)], Thresholds(), "t")
+
+    down = [f for f in findings if f.code == "uplink.down"]
+    assert down[0].summary == (
+        "a: down, this host refused to send any of the 5 pings to t "
+        "(Operation not permitted)"
+    )
+    assert down[0].data["sent"] == 5
 
 
 # Parameters and targets.
@@ -585,6 +625,73 @@ def test_lab_tcp_timeouts_are_loss_and_resets_are_replies(lab: TwoUplinkLab) -> 
     assert {s["status"] for s in uplinks["a"]["samples"]} == {"refused"}
     assert {s["status"] for s in uplinks["b"]["samples"]} == {"timeout"}
     assert named(report, "uplink.down") == ["b"]
+
+
+def drop_on_output(lab: TwoUplinkLab, source: str, *match: str) -> None:
+    """Drop, in the client's own output hook, the packets from ``source``.
+
+    The kernel then fails the send itself (EPERM), as a local firewall does.
+    """
+    run(*lab.in_client("nft", "add", "table", "inet", "local"))
+    run(*lab.in_client("nft", "add", "chain", "inet", "local", "out",
+                       "{ type filter hook output priority 0 ; }"))  # fmt: skip
+    run(*lab.in_client("nft", "add", "rule", "inet", "local", "out",
+                       "ip", "saddr", source, *match, "drop"))  # fmt: skip
+
+
+@needs_netns
+def test_lab_pings_a_local_firewall_drops_count_as_sent_and_lost(
+    lab: TwoUplinkLab,
+) -> None:
+    drop_on_output(lab, lab.address("up2"), "icmp", "sequence", "0-3")
+
+    report = probe_in_lab(
+        lab, "--count", "10", "--interval", "0.01", "--timeout", "0.3"
+    )
+
+    b = next(u for u in report["measurements"]["uplinks"] if u["name"] == "b")
+    assert (b["sent"], b["received"], b["send_failed"], b["loss_pct"]) == (
+        10, 6, 4, 40.0
+    )  # fmt: skip
+    refused = [s for s in b["samples"] if s["status"] == "send_failed"]
+    assert [s["seq"] for s in refused] == [0, 1, 2, 3]
+    assert "Operation not permitted" in refused[0]["detail"]
+    assert named(report, "uplink.loss") == ["b"]
+    assert named(report, "uplink.best") == ["a"]
+
+
+@needs_netns
+def test_lab_uplink_whose_every_ping_a_local_firewall_drops_is_down(
+    lab: TwoUplinkLab,
+) -> None:
+    drop_on_output(lab, lab.address("up2"))
+
+    report = probe_in_lab(lab, "--count", "5", "--interval", "0.01", "--timeout", "0.3")
+
+    assert named(report, "uplink.down") == ["b"]
+    down = next(f for f in report["findings"] if f["code"] == "uplink.down")
+    assert down["data"]["sent"] == 5
+    assert "refused to send any of the 5 pings" in down["summary"]
+
+
+@needs_netns
+def test_lab_table_says_why_pings_were_not_sent(lab: TwoUplinkLab) -> None:
+    drop_on_output(lab, lab.address("up2"), "icmp", "sequence", "0-1")
+    command = lab.in_client(
+        sys.executable, "-m", "netcase", "probe", "latency", lab.address("target"),
+        "--uplink", f"a={lab.address('up1')}", "--uplink", f"b={lab.address('up2')}",
+        "--count", "4", "--interval", "0.01", "--timeout", "0.3",
+    )  # fmt: skip
+
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=60
+    )
+
+    note = done.stdout.split("Note: ", 1)[1]
+    assert note.startswith(
+        "This host refused to send some probes, counted as lost "
+        "(b: 2 of 4 (Operation not permitted)). A firewall rule on this host"
+    )
 
 
 UNPRIVILEGED_RUN = """

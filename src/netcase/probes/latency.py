@@ -190,7 +190,7 @@ async def measure_latency(
         "address": target.address,
         "method": plan.method,
         "tcp_port": params.tcp_port if plan.method == "tcp" else None,
-        "note": plan.note,
+        "note": _joined(plan.note, _refusal_note(outcomes)),
         "uplinks": [outcome.to_json() for outcome in outcomes],
     }
     findings = latency_findings(outcomes, params.thresholds, target.label)
@@ -198,6 +198,25 @@ async def measure_latency(
     return ProbeResult(
         "latency", started, duration_s, params.to_json(), measurements, findings
     )
+
+
+def _refusal_note(outcomes: list[UplinkLatency]) -> str | None:
+    """Say which uplinks' probes this host refused to send, and the likely cause."""
+    refused = [outcome for outcome in outcomes if outcome.send_failed]
+    if not refused:
+        return None
+    counts = "; ".join(
+        f"{o.name}: {o.send_failed} of {o.sent} ({o.send_error})" for o in refused
+    )
+    return (
+        f"This host refused to send some probes, counted as lost ({counts}). "
+        "A firewall rule on this host, such as an nftables or iptables output "
+        "rule, may drop them."
+    )
+
+
+def _joined(*notes: str | None) -> str | None:
+    return " ".join(note for note in notes if note) or None
 
 
 def _plan(params: LatencyParams, target: Target) -> _Plan:

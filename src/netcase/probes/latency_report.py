@@ -75,8 +75,19 @@ class UplinkLatency:
 
     @property
     def sent(self) -> int:
-        """Probes that left the host."""
-        return sum(1 for sample in self.samples if sample.status != SEND_FAILED)
+        """Probes sent, counting those this host refused to send: they are lost."""
+        return len(self.samples)
+
+    @property
+    def send_failed(self) -> int:
+        """Probes this host refused to send (a local firewall, say)."""
+        return sum(1 for sample in self.samples if sample.status == SEND_FAILED)
+
+    @property
+    def send_error(self) -> str | None:
+        """Why the first refused probe was not sent, or None."""
+        refused = (s for s in self.samples if s.status == SEND_FAILED)
+        return next((sample.detail or "unknown error" for sample in refused), None)
 
     @property
     def received(self) -> int:
@@ -85,7 +96,7 @@ class UplinkLatency:
 
     @property
     def loss_pct(self) -> float:
-        """Lost probes in percent of those sent; 100 when none could be sent."""
+        """Lost probes, refused sends included, in percent of those sent; 100 for none."""
         if self.sent == 0:
             return 100.0
         return 100.0 * (self.sent - self.received) / self.sent
@@ -112,6 +123,7 @@ class UplinkLatency:
             "method": self.method,
             "error": self.error,
             "sent": self.sent,
+            "send_failed": self.send_failed,
             "received": self.received,
             "loss_pct": round(self.loss_pct, 2),
             "rtt": stats.to_json() if stats else None,
@@ -203,21 +215,39 @@ def _problems(
 
 
 def _down_finding(outcome: UplinkLatency, target: str) -> Finding:
-    summary = (
-        f"{outcome.name}: down, no reply to any of {outcome.sent} "
-        f"{_probe_word(outcome)} to {target}"
-    )
+    probes = f"{outcome.sent} {_probe_word(outcome)}"
+    summary = f"{outcome.name}: down, no reply to any of {probes} to {target}"
+    if outcome.send_failed:
+        summary += f" ({_refused(outcome)})"
+    if outcome.send_failed == outcome.sent:
+        summary = (
+            f"{outcome.name}: down, this host refused to send any of the {probes} "
+            f"to {target} ({outcome.send_error})"
+        )
     if outcome.sent == 0:
         summary = f"{outcome.name}: down, no probe could be sent to {target}"
-    data = {"uplink": outcome.name, "source": outcome.source, "sent": outcome.sent}
+    data = {
+        "uplink": outcome.name,
+        "source": outcome.source,
+        "sent": outcome.sent,
+        "send_failed": outcome.send_failed,
+    }
     return Finding("uplink.down", Severity.ERROR, summary, data)
+
+
+def _refused(outcome: UplinkLatency) -> str:
+    return (
+        f"{outcome.send_failed} of them refused by this host before sending: "
+        f"{outcome.send_error}"
+    )
 
 
 def _loss_finding(outcome: UplinkLatency, thresholds: Thresholds) -> Finding:
     lost = outcome.sent - outcome.received
+    refused = f", {_refused(outcome)}" if outcome.send_failed else ""
     summary = (
         f"{describe(outcome)} ({lost} of {outcome.sent} {_probe_word(outcome)} "
-        f"lost; limit {format_pct(thresholds.loss_pct)})"
+        f"lost{refused}; limit {format_pct(thresholds.loss_pct)})"
     )
     data = {
         "uplink": outcome.name,
@@ -225,6 +255,7 @@ def _loss_finding(outcome: UplinkLatency, thresholds: Thresholds) -> Finding:
         "loss_pct": round(outcome.loss_pct, 2),
         "sent": outcome.sent,
         "received": outcome.received,
+        "send_failed": outcome.send_failed,
     }
     return Finding("uplink.loss", Severity.WARNING, summary, data)
 

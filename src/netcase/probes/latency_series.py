@@ -64,10 +64,11 @@ class Sample:
         rtt_ms: The round-trip time, or None when nothing usable came back.
         status: ``reply``, ``refused`` (TCP RST: still a reply), ``timeout``,
             ``unreachable`` (an ICMP error or a connect error),
-            ``send_failed`` (the probe never left) or ``retransmitted`` (a
-            TCP connect answered only after its SYN was sent again: the
-            first SYN or its answer was lost, and the time includes the
-            retransmission timeout, so no RTT is kept).
+            ``send_failed`` (this host refused to send it, as a local
+            firewall's output rule does; it counts as sent and lost) or
+            ``retransmitted`` (a TCP connect answered only after its SYN was
+            sent again: the first SYN or its answer was lost, and the time
+            includes the retransmission timeout, so no RTT is kept).
         detail: The error text, or what was retransmitted.
     """
 
@@ -187,7 +188,7 @@ class IcmpSeries:
             try:
                 self.socket.send(request)
             except ICMPLibError as exc:
-                book.record(Sample(seq, None, SEND_FAILED, str(exc)))
+                book.record(Sample(seq, None, SEND_FAILED, _send_error(exc)))
                 continue
             # An unprivileged (datagram) socket gets its identifier from the kernel.
             self.ident = request.id
@@ -219,6 +220,19 @@ class IcmpSeries:
             reply.raise_for_status()
         except ICMPLibError as exc:
             book.record(Sample(reply.sequence, None, UNREACHABLE, str(exc)))
+
+
+def _send_error(exc: ICMPLibError) -> str:
+    """Say why the kernel would not send an echo request.
+
+    icmplib turns every PermissionError from ``sendto`` into a broadcast
+    error; the errno it replaced tells a firewall's EPERM (a local output
+    rule dropped the packet) from a broadcast's EACCES.
+    """
+    cause = exc.__context__
+    if isinstance(cause, OSError) and cause.errno:
+        return os.strerror(cause.errno)
+    return str(exc)
 
 
 async def tcp_series(
