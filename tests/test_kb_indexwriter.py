@@ -1,4 +1,4 @@
-"""The in-memory postings writer writes the segment Whoosh's own writer would."""
+"""netcase's index writer and word counts give the index Whoosh's own would."""
 
 from __future__ import annotations
 
@@ -8,30 +8,46 @@ from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.fields import Schema
+from whoosh.formats import Frequency
 from whoosh.writing import SegmentWriter
 
 from conftest import REPO_KB
 from netcase.kb.case import Case, read_case
 from netcase.kb.indexwriter import InMemoryPostingsWriter
 from netcase.kb.search import _schema, case_fields
-from netcase.kb.text import prepare_jieba
+from netcase.kb.text import WordCounts, WordTokenizer, prepare_jieba
 
 Writer = Callable[..., Any]
 
 
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory: pytest.TempPathFactory) -> list[Case]:
+def jieba_ready(tmp_path_factory: pytest.TempPathFactory) -> None:
     prepare_jieba(tmp_path_factory.mktemp("jieba"))
+
+
+@pytest.fixture(scope="module")
+def cases(jieba_ready: None) -> list[Case]:
     read = [
         read_case(path, path.read_text("utf-8"))[0] for path in REPO_KB.glob("*.md")
     ]
     return sorted((case for case in read if case is not None), key=lambda c: c.id)
 
 
-def build(folder: Path, writer: Writer, batches: list[list[Case]]) -> Any:
+def whoosh_schema() -> Schema:
+    """netcase's schema with Whoosh's own Frequency format on the text fields."""
+    schema = _schema()
+    for name in ("title", "symptoms", "body"):
+        schema[name].format = Frequency(field_boost=schema[name].format.field_boost)
+    return schema
+
+
+def build(
+    folder: Path, writer: Writer, batches: list[list[Case]], schema: Schema
+) -> Any:
     """Index each batch in a commit of its own; a case seen again replaces itself."""
     folder.mkdir()
-    index = whoosh_index.create_in(str(folder), _schema())
+    index = whoosh_index.create_in(str(folder), schema)
     for batch in batches:
         opened = writer(index)
         for case in batch:
@@ -80,8 +96,8 @@ def _postings(reader: Any, field: str, term: bytes) -> list[tuple[str, float, by
 def test_one_commit_gives_the_segment_whoosh_writes(
     tmp_path: Path, cases: list[Case]
 ) -> None:
-    ours = build(tmp_path / "ours", InMemoryPostingsWriter, [cases])
-    theirs = build(tmp_path / "theirs", SegmentWriter, [cases])
+    ours = build(tmp_path / "ours", InMemoryPostingsWriter, [cases], _schema())
+    theirs = build(tmp_path / "theirs", SegmentWriter, [cases], whoosh_schema())
 
     assert contents(ours) == contents(theirs)
     assert len(contents(ours)["postings"]) > 1000
@@ -93,8 +109,26 @@ def test_updates_and_merged_segments_give_the_same_index_too(
     # Three commits: the later ones replace cases and make segments to merge.
     batches = [cases[:10], cases[5:], cases[::3]]
 
-    ours = build(tmp_path / "ours", InMemoryPostingsWriter, batches)
-    theirs = build(tmp_path / "theirs", SegmentWriter, batches)
+    ours = build(tmp_path / "ours", InMemoryPostingsWriter, batches, _schema())
+    theirs = build(tmp_path / "theirs", SegmentWriter, batches, whoosh_schema())
 
     assert contents(ours) == contents(theirs)
     assert len(contents(ours)["stored"]) == len(cases)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FTP 传文件速度只有 100KB/s, the transfer is slow and slower",
+        "无线漫游后 FTP 速度慢；信号变强也不回升。重连 Wi-Fi 后恢复",
+        "the and of a",
+        "",
+    ],
+)
+def test_word_counts_match_whoosh_frequency(jieba_ready: None, text: str) -> None:
+    analyzer = WordTokenizer()
+
+    ours = WordCounts(field_boost=2.0).word_values(text, analyzer, mode="index")
+    theirs = Frequency(field_boost=2.0).word_values(text, analyzer, mode="index")
+
+    assert sorted(ours) == sorted(theirs)

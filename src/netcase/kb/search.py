@@ -27,6 +27,7 @@ from netcase.kb.indexwriter import InMemoryPostingsWriter
 from netcase.kb.queryplan import RERANK_DEPTH, plan, rerank
 from netcase.kb.text import (
     CJK_WORD,
+    WordCounts,
     WordTokenizer,
     identifiers,
     normalise_word,
@@ -50,19 +51,26 @@ TAG_FILTER = re.compile(r"(?:^|\s)tag:(\S+)", re.IGNORECASE)
 
 
 def _schema() -> Schema:
-    analyzer: Analyzer = WordTokenizer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, phrase=False),
-        symptoms=TEXT(analyzer=analyzer, phrase=False),
+        title=_text_field(),
+        symptoms=_text_field(),
         tags=KEYWORD(lowercase=True, scorable=True, stored=True),
-        body=TEXT(analyzer=analyzer, phrase=False),
+        body=_text_field(),
         ident=KEYWORD(lowercase=True, scorable=True),
         title_en=STORED(),
         title_zh=STORED(),
         text=STORED(),
         updated=ID(stored=True, sortable=True),
     )
+
+
+def _text_field() -> TEXT:
+    """A text field of counted words, without positions (no phrase queries)."""
+    analyzer: Analyzer = WordTokenizer()
+    field = TEXT(analyzer=analyzer, phrase=False)
+    field.format = WordCounts(field_boost=field.format.field_boost)
+    return field
 
 
 @dataclass(frozen=True)
