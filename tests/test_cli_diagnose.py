@@ -230,7 +230,7 @@ def test_action_verify_prints_the_new_session_and_its_finding_codes(
     assert verification["findings"] == ["wifi.weak_signal"]
     assert out == (
         f"Action switch-user-line of session {session_id} was verified in "
-        f"session {verification['session']}: wifi.weak_signal.\n"
+        f"session {verification['session']}: cleared (found: wifi.weak_signal).\n"
     )
 
 
@@ -327,3 +327,74 @@ def test_a_signal_at_a_manual_prompt_ends_the_diagnosis_at_once_keeping_its_step
     assert row.status == "interrupted"
     assert [step.step_id for step in store.load(row.id or 0)[1]] == ["mounts"]
     assert f"session {row.id} is kept as interrupted" in err
+
+
+# The verdict of a verification.
+
+DOCKER_CASE = "docker-tzdata-localtime-mount"
+
+
+def diagnose_docker_mount(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> tuple[Path, Path, int]:
+    """Diagnose the tzdata case from a copy of an inspect output with the mount."""
+    folder = tmp_path / "docker-kb"
+    folder.mkdir()
+    shutil.copy(REPO_KB / f"{DOCKER_CASE}.md", folder)
+    inspect = tmp_path / "inspect.json"
+    shutil.copy(DOCKER_SAMPLES / "localtime_ro.json", inspect)
+    code, out, _ = run_cli(
+        capsys, "diagnose", "--case", DOCKER_CASE, "--kb", str(folder),
+        "--set", f"inspect_file={inspect}", "--json",
+    )  # fmt: skip
+    diagnosis = json.loads(out)
+    assert code == 0
+    assert [a["id"] for a in diagnosis["actions"]] == ["copy-localtime"]
+    return folder, inspect, diagnosis["session"]
+
+
+def verify_copy(
+    capsys: pytest.CaptureFixture[str], folder: Path, session_id: int
+) -> str:
+    for state in ("applied", "verify"):
+        code, out, _ = run_cli(
+            capsys, "action", str(session_id), "copy-localtime", state,
+            "--kb", str(folder), "--yes",
+        )  # fmt: skip
+        assert code == 0
+    return out
+
+
+def test_verify_says_not_yet_while_the_finding_behind_the_action_is_still_seen(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sessions: SessionStore
+) -> None:
+    folder, _inspect, session_id = diagnose_docker_mount(capsys, tmp_path)
+
+    out = verify_copy(capsys, folder, session_id)
+
+    verification = sessions.load(session_id)[0].actions[0]["verification"]
+    assert verification["verdict"] == "not yet"
+    assert verification["still_seen"] == ["container.localtime_bind_mount"]
+    assert out == (
+        f"Action copy-localtime of session {session_id} was verified in session "
+        f"{verification['session']}: not yet: container.localtime_bind_mount still "
+        "seen (found: container.localtime_bind_mount).\n"
+    )
+    _, report, _ = run_cli(capsys, "report", str(session_id), "--kb", str(folder))
+    assert "not yet: container.localtime_bind_mount still seen" in report
+
+
+def test_verify_says_cleared_once_the_finding_behind_the_action_is_gone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sessions: SessionStore
+) -> None:
+    folder, inspect, session_id = diagnose_docker_mount(capsys, tmp_path)
+    shutil.copy(DOCKER_SAMPLES / "no_mount.json", inspect)
+
+    out = verify_copy(capsys, folder, session_id)
+
+    verification = sessions.load(session_id)[0].actions[0]["verification"]
+    assert (verification["verdict"], verification["still_seen"]) == ("cleared", [])
+    assert out.endswith(
+        f"{verification['session']}: cleared "
+        "(found: container.localtime_not_mounted).\n"
+    )

@@ -16,6 +16,7 @@ from netcase.diagnose.engine import DiagnosisEngine
 from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step, load_playbook
 from netcase.diagnose.session import SessionStore
+from netcase.diagnose.verdict import verification_record
 from netcase.errors import ConfigError
 from netcase.kb.case import Case, read_case
 from netcase.probes.findings import Finding, Severity
@@ -587,3 +588,34 @@ async def test_escalation_ticket_carries_the_measured_numbers_of_every_uplink(
         in card.snippets["ticket"]
     )
     assert "agree" not in card.snippets["ticket"]
+
+
+SAVED_LOSS = [
+    {"code": "uplink.loss", "severity": "warning", "data": {"uplink": "telecom"}},
+    {"code": "uplink.best", "severity": "info", "data": {"uplink": "unicom"}},
+]
+
+
+@pytest.mark.parametrize(
+    ("lossy_now", "verdict", "still"),
+    [
+        ("telecom", "not yet", ["uplink.loss"]),
+        ("unicom", "cleared", []),
+    ],
+)
+def test_verdict_counts_the_same_fault_on_the_same_uplink_only(
+    lossy_now: str, verdict: str, still: list[str]
+) -> None:
+    after = [
+        finding("uplink.loss", f"{lossy_now}: 20% loss", uplink=lossy_now),
+        finding("uplink.best", "unicom: 0% loss", uplink="unicom"),
+    ]
+
+    record = verification_record(15, SAVED_LOSS, {"uplink.loss", "uplink.best"}, after)
+
+    assert record == {
+        "session": 15,
+        "findings": ["uplink.best", "uplink.loss"],
+        "verdict": verdict,
+        "still_seen": still,
+    }

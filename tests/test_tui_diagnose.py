@@ -219,7 +219,10 @@ async def test_wifi_playbook_runs_live_asks_for_the_reconnect_and_proposes_it(
         saved = sessions(app).load(row.id or 0)[0].actions[0]["verification"]
         assert card.verification == saved
         assert saved["session"] > (row.id or 0)
-        assert f"Verified: session {saved['session']}: " in card.shown_text
+        assert f"Verified: session {saved['session']}: cleared (found: " in (
+            card.shown_text
+        )
+        assert saved["verdict"] == "cleared" and saved["still_seen"] == []
 
 
 async def test_history_lists_the_session_and_opens_its_report(
@@ -599,3 +602,23 @@ async def test_split_horizon_answers_name_dns_and_rule_the_paypal_line_out(
         assert paypal.ruled_out
         kinds = [view.card.kind for view in screen.query(ActionCardView)]
         assert "switch_line" not in kinds
+
+
+async def test_card_shows_a_verification_that_still_sees_the_fault_as_not_yet() -> None:
+    card, site = switch_line_card()
+    app = CardApp(card, site.router)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ActionCardView)
+        view.verification = {
+            "session": 15,
+            "findings": ["uplink.best", "uplink.loss"],
+            "verdict": "not yet",
+            "still_seen": ["uplink.loss"],
+        }
+        view.redraw()
+        await pilot.pause()
+
+        assert (
+            "Verified: session 15: not yet: uplink.loss still seen "
+            "(found: uplink.best, uplink.loss)" in view.shown_text
+        )

@@ -130,9 +130,20 @@ def _action_lines(card: dict[str, Any], router: str) -> list[str]:
 
 
 def verification_text(verification: dict[str, Any]) -> str:
-    """Return a recorded verification as ``session 14: uplink.best, dns.consistent``."""
+    """Return a recorded verification with its verdict.
+
+    For example ``session 14: not yet: uplink.loss still seen (found:
+    uplink.best, uplink.loss)``; one recorded before verdicts existed reads
+    ``session 14: uplink.best, uplink.loss``.
+    """
     codes = ", ".join(verification.get("findings", [])) or "no findings"
-    return f"session {verification.get('session', '?')}: {codes}"
+    session = f"session {verification.get('session', '?')}"
+    verdict = verification.get("verdict")
+    if verdict is None:
+        return f"{session}: {codes}"
+    still = ", ".join(verification.get("still_seen", []))
+    said = f"not yet: {still} still seen" if still else str(verdict)
+    return f"{session}: {said} (found: {codes})"
 
 
 class _PlainDumper(yaml.SafeDumper):

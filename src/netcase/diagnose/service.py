@@ -12,6 +12,7 @@ from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step
 from netcase.diagnose.session import SessionNotFoundError, SessionStore
 from netcase.diagnose.templates import PLACEHOLDER
+from netcase.diagnose.verdict import verification_record
 from netcase.errors import CaseNotFoundError, ConfigError
 from netcase.kb.catalog import FileProblem
 from netcase.kb.service import KnowledgeBase
@@ -204,8 +205,22 @@ class DiagnosisService:
             f"verify {action_id} of session {session_id}",
             verifies=session_id,
         )
-        codes = sorted({f.code for f in outcome.findings})
-        verification = {"session": outcome.session_id, "findings": codes}
+        verification = verification_record(
+            outcome.session_id,
+            row.findings,
+            _trigger_codes(playbook, action_id, row.findings),
+            outcome.findings,
+        )
         return self.sessions.update_action(
             session_id, action_id, verification=verification
         )
+
+
+def _trigger_codes(
+    playbook: Playbook, action_id: str, findings: list[dict[str, Any]]
+) -> set[str]:
+    """Return the codes an action's condition names; every saved one if it is gone."""
+    spec = next((a for a in playbook.actions if a.id == action_id), None)
+    if spec is None:
+        return {f["code"] for f in findings}
+    return spec.evidence_codes

@@ -159,7 +159,9 @@ class ActionCardView(Static, can_focus=True):
             return [("Verified", Text("running the steps again…", style="italic"))]
         if self.verification is None:
             return []
-        return [("Verified", Text(verification_text(self.verification), style="green"))]
+        cleared = self.verification.get("verdict", "cleared") == "cleared"
+        style = "green" if cleared else "bold red"
+        return [("Verified", Text(verification_text(self.verification), style=style))]
 
     def action_copy_snippet(self) -> None:
         """Copy the shown snippet to the clipboard."""

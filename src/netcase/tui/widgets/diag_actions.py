@@ -96,7 +96,12 @@ class ActionsPanel(Vertical):
         view.redraw()
         if view.verification is not None:
             text = verification_text(view.verification)
-            self.notify(f"Verified {view.card.id}: {text}.", markup=False)
+            cleared = view.verification.get("verdict") == "cleared"
+            self.notify(
+                f"Verified {view.card.id}: {text}.",
+                severity="information" if cleared else "warning",
+                markup=False,
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Turn a failed mark or verification into an error notification."""
