@@ -398,3 +398,34 @@ def test_verify_says_cleared_once_the_finding_behind_the_action_is_gone(
         f"{verification['session']}: cleared "
         "(found: container.localtime_not_mounted).\n"
     )
+
+
+# Marking a card that still has a placeholder.
+
+PAYPAL_CASE = "paypal-telecom-uplink"
+
+
+def test_marking_applied_is_refused_while_the_card_lacks_an_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sessions: SessionStore
+) -> None:
+    folder = tmp_path / "paypal-kb"
+    folder.mkdir()
+    shutil.copy(REPO_KB / f"{PAYPAL_CASE}.md", folder)
+    session_id = sessions.start("lab", None, "paypal 打不开", {})
+    card = {**SWITCH_CARD, "case": PAYPAL_CASE, "missing": ["user_ip"]}
+    sessions.finish(session_id, [], [], [], [card])
+
+    code, out, err = run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "applied",
+        "--kb", str(folder),
+    )  # fmt: skip
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "netcase: The action 'switch-user-line' still shows <user_ip> in its "
+        "snippets: give the input user_ip (The user's IP address, whose exit line "
+        f"may be switched) with --case {PAYPAL_CASE} --set user_ip=VALUE, or in "
+        f"the form of the case {PAYPAL_CASE}, and run the diagnosis again; then "
+        "mark the new action applied.\n"
+    )
+    assert sessions.load(session_id)[0].actions[0].get("status") is None

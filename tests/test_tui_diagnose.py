@@ -24,6 +24,9 @@ from dnsserver import DnsLab, dns_lab
 from kbfiles import copy_repo_kb, write_case
 from netcase.config import resolve_paths
 from netcase.diagnose.actions import ActionCard, render_action
+from netcase.diagnose.engine import Diagnosis
+from netcase.diagnose.playbook import Step
+from netcase.diagnose.service import DiagnosisService
 from netcase.diagnose.session import SessionStore
 from netcase.kb.service import KnowledgeBase
 from netcase.site import ResolverAddress, Site, Uplink
@@ -36,6 +39,7 @@ from netcase.tui.screens.manual import ManualStepDialog
 from netcase.tui.screens.report import ReportScreen
 from netcase.tui.screens.search import SearchScreen
 from netcase.tui.widgets.action_card import ActionCardView
+from netcase.tui.widgets.diag_actions import ActionsPanel
 from netcase.tui.widgets.diag_steps import StepList
 from netcase.tui.widgets.diag_summary import DiagnosisSummary
 from netcase.tui.widgets.results import ResultList
@@ -622,3 +626,51 @@ async def test_card_shows_a_verification_that_still_sees_the_fault_as_not_yet() 
             "Verified: session 15: not yet: uplink.loss still seen "
             "(found: uplink.best, uplink.loss)" in view.shown_text
         )
+
+
+class PanelApp(App[None]):
+    """The action cards of one saved diagnosis, with the real service behind them."""
+
+    def __init__(self, service: DiagnosisService, diagnosis: Diagnosis) -> None:
+        super().__init__()
+        self.service = service
+        self.diagnosis = diagnosis
+
+    def compose(self) -> ComposeResult:
+        yield ActionsPanel()
+
+    async def on_mount(self) -> None:
+        cards = await self.query_one(ActionsPanel).show(
+            self.service, self.diagnosis, always_done
+        )
+        cards[0].focus()
+
+
+async def always_done(step: Step) -> bool:
+    return True
+
+
+async def test_a_card_with_a_placeholder_is_not_marked_applied_and_says_why(
+    kb_dir: Path,
+) -> None:
+    kb = KnowledgeBase(resolve_paths(kb_dir))
+    kb.open()
+    service = DiagnosisService(kb, Site())
+    card, _site = switch_line_card()
+    card.missing = ["user_ip"]
+    session_id = service.sessions.start("lab", None, "", {})
+    service.sessions.finish(session_id, [], [], [], [card.to_json()])
+    app = PanelApp(service, Diagnosis(session_id, None, actions=[card]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+        await pilot.press("a")
+        await settle(app, pilot)
+
+        (refusal,) = app._notifications
+        assert refusal.severity == "warning"
+        assert "still shows <user_ip>" in refusal.message
+        assert "--case paypal-telecom-uplink --set user_ip=VALUE" in refusal.message
+        assert card.status == "proposed"
+        saved = service.sessions.load(session_id)[0].actions[0]
+        assert saved["status"] == "proposed"

@@ -13,11 +13,18 @@ from netcase.diagnose.playbook import Playbook, Step
 from netcase.diagnose.session import SessionNotFoundError, SessionStore
 from netcase.diagnose.templates import PLACEHOLDER
 from netcase.diagnose.verdict import verification_record
-from netcase.errors import CaseNotFoundError, ConfigError
+from netcase.errors import CaseNotFoundError, ConfigError, NetcaseError
 from netcase.kb.catalog import FileProblem
 from netcase.kb.service import KnowledgeBase
 from netcase.probes.registry import PROBES
 from netcase.site import Site
+
+
+class ActionNotReadyError(NetcaseError):
+    """An action whose snippets still hold a placeholder for an input."""
+
+    title = "Action not ready"
+
 
 STANDARD = "standard-probes"
 """The playbook name used when no case is chosen."""
@@ -167,12 +174,46 @@ class DiagnosisService:
 
         Raises:
             ConfigError: For a status other than proposed, applied or rejected.
+            ActionNotReadyError: For "applied" while the card's snippets hold
+                a placeholder for one of its case's inputs.
         """
         if status not in ACTION_STATES:
             raise ConfigError(
                 f"An action is {', '.join(ACTION_STATES)}; not {status!r}."
             )
+        if status == "applied":
+            self._refuse_placeholders(session_id, action_id)
         return self.sessions.update_action(session_id, action_id, status=status)
+
+    def _refuse_placeholders(self, session_id: int, action_id: str) -> None:
+        """Refuse to record as applied a card whose snippets lack an input's value.
+
+        Raises:
+            ActionNotReadyError: Naming the first such input and how to give it.
+        """
+        row, _steps = self.sessions.load(session_id)
+        card = next((c for c in row.actions if c["id"] == action_id), None)
+        if card is None:
+            return  # update_action says the action is unknown.
+        case_id = str(card.get("case", ""))
+        playbook = self.engine.playbooks.get(case_id) or Playbook(case_id)
+        # A value taken from a finding (an SSID) is not the engineer's to give.
+        unfilled = [n for n in card.get("missing", []) if n in playbook.inputs]
+        if not unfilled:
+            return
+        spec = playbook.inputs[unfilled[0]]
+        same_case = row.case_id == case_id
+        run = (
+            f"--set {spec.name}=VALUE"
+            if same_case
+            else (f"--case {case_id} --set {spec.name}=VALUE")
+        )
+        form = "the form" if same_case else f"the form of the case {case_id}"
+        raise ActionNotReadyError(
+            f"The action {action_id!r} still shows <{spec.name}> in its snippets: "
+            f"give the input {spec.name} ({spec.prompt}) with {run}, or in {form}, "
+            "and run the diagnosis again; then mark the new action applied."
+        )
 
     async def verify(
         self, session_id: int, action_id: str, ask: AskManual

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from netcase.diagnose.report import verification_text
+from netcase.errors import NetcaseError
 from netcase.tui.widgets.action_card import ActionCardView
 from netcase.tui.widgets.diag_service import notify_failure
 
@@ -66,9 +67,20 @@ class ActionsPanel(Vertical):
     async def _mark(self, view: ActionCardView, status: str) -> None:
         assert self.service is not None and self.diagnosis is not None
         session_id = self.diagnosis.session_id
-        saved = await asyncio.to_thread(
-            self.service.mark_action, session_id, view.card.id, status
-        )
+        try:
+            saved = await asyncio.to_thread(
+                self.service.mark_action, session_id, view.card.id, status
+            )
+        except NetcaseError as exc:
+            # A refusal (a placeholder left to fill) says what to do; no error.
+            self.notify(
+                exc.message,
+                title=exc.title,
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+            return
         view.card.status = saved["status"]
         view.redraw()
         self.notify(f"{view.card.id}: {status} (session {session_id}).")
