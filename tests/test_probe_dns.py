@@ -407,7 +407,75 @@ async def test_each_outcome_reads_as_its_own_sentence(lab: DnsLab) -> None:
         == f"{first}: gone.example.com does not exist (NXDOMAIN)."
     )
     assert "(Timeout): no answer within 0.3 s" in sentences[("timeout", "A")]
-    assert "(SERVFAIL)" in sentences[("servfail", "A")]
+    assert sentences[("servfail", "A")] == (
+        f"{views[1].address} answered SERVFAIL for www.example.com A: it could not "
+        "get an answer (an upstream server failed, or DNSSEC validation did)."
+    )
+
+
+async def test_one_resolver_is_named_in_the_singular(lab: DnsLab) -> None:
+    failing, outside = lab.add(mode="servfail"), lab.add(zone=PUBLIC)
+
+    result = await compare_dns(
+        ["www.example.com", "gone.example.com"], at(failing), at(outside), rdtypes=["A"]
+    )
+
+    [servfail, _] = findings(result, "dns.servfail")
+    assert servfail["summary"] == (
+        f"{failing.address} (internal) answers SERVFAIL for www.example.com: it "
+        "could not get an answer (an upstream server failed, or DNSSEC validation "
+        "did)."
+    )
+    [nxdomain] = findings(result, "dns.nxdomain")
+    assert nxdomain["summary"] == (
+        f"{outside.address} (external) says gone.example.com does not exist (NXDOMAIN)."
+    )
+
+
+async def test_several_resolvers_are_named_in_the_plural(lab: DnsLab) -> None:
+    saying = [lab.add(zone=PUBLIC), lab.add(zone=PUBLIC)]
+    inside = lab.add(zone=INSIDE)
+
+    result = await compare_dns(
+        ["intranet.example.com"], at(inside), at(*saying), rdtypes=["A"]
+    )
+
+    [nxdomain] = findings(result, "dns.nxdomain")
+    who = ", ".join(f"{r.address} (external)" for r in saying)
+    assert nxdomain["summary"] == (
+        f"{who} say intranet.example.com does not exist (NXDOMAIN); "
+        f"{inside.address} (internal) answers 10.20.0.10."
+    )
+
+
+async def test_a_refusing_resolver_reads_as_one_sentence(lab: DnsLab) -> None:
+    refusing = lab.add(mode="refused")
+
+    result = await compare_dns(["www.example.com"], at(refusing), rdtypes=["A"])
+
+    [error] = findings(result, "dns.error")
+    assert error["summary"] == (
+        f"{refusing.address} (internal) gave no usable answer to 1 lookup: its "
+        "policy refuses the query (it may not serve this client or name)."
+    )
+
+
+async def test_a_mismatch_summary_ends_in_one_sentence_per_thought(
+    lab: DnsLab,
+) -> None:
+    first = lab.add(zone={"cdn.example.com": {"A": ["203.0.113.20"]}})
+    second = lab.add(zone={"cdn.example.com": {"A": ["198.51.100.20"]}})
+
+    result = await compare_dns(
+        ["cdn.example.com"], at(first), at(second), rdtypes=["A"]
+    )
+
+    [mismatch] = findings(result, "dns.mismatch")
+    assert mismatch["summary"] == (
+        "Public answers for cdn.example.com A differ: 203.0.113.20 from "
+        f"{first.address} (internal); 198.51.100.20 from {second.address} "
+        "(external). A CDN may explain it."
+    )
 
 
 def open_descriptors() -> int:
@@ -453,7 +521,7 @@ def test_system_placeholder_is_replaced_by_the_os_list_without_duplicates() -> N
     ("names", "options", "expected"),
     [
         ([], {}, "No name"),
-        (["bad..name"], {}, "'bad..name' is not a DNS name"),
+        (["bad..name"], {}, "'bad..name' has an empty label"),
         (["www.example.com"], {"rdtypes": ["MX"]}, "'MX'"),
         (["www.example.com"], {"timeout_s": 0}, "timeout 0"),
     ],
@@ -463,6 +531,29 @@ async def test_bad_inputs_are_refused_before_any_query(
 ) -> None:
     with pytest.raises(ConfigError, match=expected):
         await compare_dns(names, [ResolverAddress("127.0.0.1", 9)], **options)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("a..b", "has an empty label (two dots in a row, or a dot at the start)"),
+        (".a.example", "has an empty label (two dots in a row, or a dot at the start)"),
+        (
+            "x" * 64 + ".example",
+            "has a label (the text between two dots) longer than 63 characters",
+        ),
+        ("  ", "is empty"),
+    ],
+)
+async def test_a_bad_name_is_refused_in_one_plain_sentence(
+    name: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        await compare_dns([name], [ResolverAddress("127.0.0.1", 9)])
+
+    assert refused.value.message == (
+        f"{name!r} {problem}; give a name such as www.example.com."
+    )
 
 
 @pytest.mark.parametrize("name", ["999.1.1.1", "10.0.0.1", "1.2.3.4.", "::1"])

@@ -28,7 +28,11 @@ from netcase.probes.throughput import (
     measure,
     probe_throughput,
 )
-from netcase.probes.throughput_findings import throughput_findings, too_small_to_judge
+from netcase.probes.throughput_findings import (
+    note_small_runs,
+    throughput_findings,
+    too_small_to_judge,
+)
 from netcase.site import Site, Thresholds
 from servers_throughput import (
     FTP_PASSWORD,
@@ -482,7 +486,10 @@ async def test_a_tiny_file_is_too_small_to_judge_and_not_low(
     (run,) = result.measurements["runs"]
     assert (run["bytes"], run["ended"]) == (6, "eof")
     assert result.findings == []
-    assert run["note"].startswith("Too small to judge the link: 6 bytes in ")
+    assert run["note"] == (
+        "Too small to judge the link: the whole file is 6 bytes; use a file of 10 MB "
+        "or more."
+    )
 
 
 @pytest.mark.parametrize(
@@ -493,6 +500,8 @@ async def test_a_tiny_file_is_too_small_to_judge_and_not_low(
         (3_000_000, 0.2, "broken", True),
         (3_000_000, 2.0, "eof", True),
         (65_536, 2.0, "deadline", True),
+        (50_000_000, 0.3, "eof", True),
+        (9_000_000, 0.3, "eof", False),
     ],
 )
 def test_only_runs_big_enough_to_judge_can_be_throughput_low(
@@ -507,6 +516,43 @@ def test_only_runs_big_enough_to_judge_can_be_throughput_low(
 
     assert too_small_to_judge(run) is not judged
     assert [f.code for f in findings] == (["throughput.low"] if judged else [])
+
+
+def small_run(bytes_received: int, seconds: float, ended: str) -> ThroughputRun:
+    return ThroughputRun(
+        "run", "http", "http://127.0.0.1/x", None, bytes_received, seconds,
+        mbps=bytes_received * 8 / seconds / 1e6, ended=ended,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bytes_received", "seconds", "ended", "note"),
+    [
+        (
+            3_000_000, 0.2, "eof",
+            "Too short to judge the link: the whole file (3,000,000 bytes) arrived "
+            "in 0.20 s, before the rate could settle; use a file of 10 MB or more.",
+        ),
+        (
+            60_000, 3.0, "deadline",
+            "Too little to judge the link: only 60,000 bytes arrived in 3.00 s; run "
+            "it for longer.",
+        ),
+        (
+            20_000, 2.0, "stalled",
+            "Too little to judge the link: only 20,000 bytes arrived in 2.00 s.",
+        ),
+        (50_000_000, 0.3, "eof", None),
+    ],
+)  # fmt: skip
+def test_the_note_on_a_small_run_names_what_was_too_small(
+    bytes_received: int, seconds: float, ended: str, note: str | None
+) -> None:
+    run = small_run(bytes_received, seconds, ended)
+
+    note_small_runs([run])
+
+    assert run.note == note
 
 
 async def test_cancelling_while_an_ftp_server_is_still_being_reached_ends_at_once() -> (

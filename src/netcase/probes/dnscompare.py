@@ -97,26 +97,43 @@ class _Progress:
 def parse_names(names: Iterable[str]) -> tuple[dns.name.Name, ...]:
     """Turn text into absolute DNS names.
 
-    A text written as an IP address, valid or not, is refused rather than
-    looked up: a host name never has that form (RFC 1123 section 2.1).
-
     Raises:
-        ConfigError: When a text is not a DNS name.
+        ConfigError: When a text is not a DNS name (see :func:`name_problem`).
     """
     parsed = []
     for text in names:
-        if written_as_address(text.strip().rstrip(".")):
+        problem = name_problem(text)
+        if problem is not None:
             raise ConfigError(
-                f"{text!r} is not a DNS name but is written as an IP address; "
-                "give a name such as www.example.com."
+                f"{text!r} {problem}; give a name such as www.example.com."
             )
-        try:
-            parsed.append(dns.name.from_text(text.strip()))
-        except dns.exception.DNSException as exc:
-            raise ConfigError(
-                f"{text!r} is not a DNS name ({exc}); give one such as www.example.com."
-            ) from exc
+        parsed.append(dns.name.from_text(text.strip()))
     return tuple(parsed)
+
+
+def name_problem(text: str) -> str | None:
+    """Say why ``text`` is not a DNS name to look up, as a predicate; else None.
+
+    A text written as an IP address, valid or not, is no name: a host name
+    never has that form (RFC 1123 section 2.1). Labels are at most 63 octets
+    and names at most 255 (RFC 1035 section 2.3.4).
+    """
+    text = text.strip()
+    if not text:
+        return "is empty"
+    if written_as_address(text.rstrip(".")):
+        return "is written as an IP address, not a DNS name, so there is nothing to look up"
+    try:
+        dns.name.from_text(text)
+    except dns.name.EmptyLabel:
+        return "has an empty label (two dots in a row, or a dot at the start)"
+    except dns.name.LabelTooLong:
+        return "has a label (the text between two dots) longer than 63 characters"
+    except dns.name.NameTooLong:
+        return "is longer than a DNS name may be (255 octets)"
+    except dns.exception.DNSException as exc:
+        return f"is not a DNS name ({str(exc).rstrip('.')})"
+    return None
 
 
 def system_resolvers() -> tuple[ResolverAddress, ...]:

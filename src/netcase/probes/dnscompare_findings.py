@@ -15,6 +15,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from netcase.probes.dnscompare_query import rcode_error
 from netcase.probes.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -222,8 +223,8 @@ def _mismatch(answered: list[Lookup]) -> list[Finding]:
         Finding(
             "dns.mismatch",
             Severity.WARNING,
-            f"Public answers for {first.name} {first.rdtype} differ: {'; '.join(said)} "
-            "(a CDN may explain it).",
+            f"Public answers for {first.name} {first.rdtype} differ: {'; '.join(said)}. "
+            "A CDN may explain it.",
             {"name": first.name, "type": first.rdtype, "groups": described},
         )
     ]
@@ -240,12 +241,16 @@ def _nxdomain(lookups: list[Lookup]) -> list[Finding]:
             continue
         others = {a for lookup in group for a in lookup.addresses}
         answering = _unique(lookup.resolver for lookup in group if lookup.addresses)
-        tail = f"; {_who(answering)} answer {_shown(others)}" if answering else ""
+        tail = ""
+        if answering:
+            answer = _verb(answering, "answers", "answer")
+            tail = f"; {_who(answering)} {answer} {_shown(others)}"
+        say = _verb(saying, "says", "say")
         findings.append(
             Finding(
                 "dns.nxdomain",
                 Severity.WARNING if answering else Severity.INFO,
-                f"{_who(saying)} say {name} does not exist (NXDOMAIN){tail}.",
+                f"{_who(saying)} {say} {name} does not exist (NXDOMAIN){tail}.",
                 {
                     "name": name,
                     "resolvers": [r.label for r in saying],
@@ -265,12 +270,14 @@ def _servfail(lookups: list[Lookup]) -> list[Finding]:
             lookup.resolver for lookup in group if lookup.status == "servfail"
         )
         if failing:
+            answer = _verb(failing, "answers", "answer")
+            they = _verb(failing, "it", "they")
             findings.append(
                 Finding(
                     "dns.servfail",
                     Severity.ERROR,
-                    f"{_who(failing)} answer SERVFAIL for {name}: the resolver "
-                    "could not get an answer (upstream or DNSSEC failure).",
+                    f"{_who(failing)} {answer} SERVFAIL for {name}: {they} "
+                    f"{rcode_error('SERVFAIL').removeprefix('it ')}",
                     {"name": name, "resolvers": [r.label for r in failing]},
                 )
             )
@@ -284,7 +291,7 @@ def _failures(lookups: list[Lookup]) -> list[Finding]:
         Finding(
             "dns.error",
             Severity.ERROR,
-            f"{_who([resolver])} gave no usable answer to {len(group)} lookups: "
+            f"{_who([resolver])} gave no usable answer to {_lookups(len(group))}: "
             f"{group[0].error}",
             {
                 "resolver": resolver.label,
@@ -357,6 +364,15 @@ def _hijack(canaries: list[Lookup]) -> list[Finding]:
         )
         for c in lying
     ]
+
+
+def _verb(resolvers: list[Resolver], one: str, several: str) -> str:
+    """Return the word that agrees with the number of resolvers named."""
+    return one if len(resolvers) == 1 else several
+
+
+def _lookups(count: int) -> str:
+    return "1 lookup" if count == 1 else f"{count} lookups"
 
 
 def _by_name(lookups: list[Lookup]) -> dict[str, list[Lookup]]:

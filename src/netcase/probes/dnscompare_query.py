@@ -136,7 +136,9 @@ def describe(lookup: Lookup) -> str:
         return f"{who}: {lookup.name} does not exist (NXDOMAIN)."
     if lookup.status == "timeout":
         return f"{who} did not answer {what} (Timeout): {lookup.error}"
-    return f"{who} failed on {what} ({lookup.rcode or 'no response'}): {lookup.error}"
+    if lookup.rcode is not None:
+        return f"{who} answered {lookup.rcode} for {what}: {lookup.error}"
+    return f"{who} failed on {what} (no response): {lookup.error}"
 
 
 async def lookup_one(
@@ -201,7 +203,7 @@ async def _follow_chain(
                 rcode,
                 tuple(records),
                 tuple(chain),
-                error=f"it answered {rcode} instead of an answer." if failed else None,
+                error=rcode_error(rcode) if failed else None,
                 used_tcp=used_tcp,
             )
         current = end
@@ -214,6 +216,23 @@ async def _follow_chain(
         cname_chain=tuple(chain),
         error=loop,
     )
+
+
+def rcode_error(rcode: str) -> str:
+    """Say what a failure rcode means for the person reading the lookup.
+
+    SERVFAIL is also what a validating resolver answers when DNSSEC
+    validation fails (RFC 4035 section 5.5); REFUSED is a policy decision of
+    the server (RFC 1035 section 4.1.1).
+    """
+    if rcode == "SERVFAIL":
+        return (
+            "it could not get an answer (an upstream server failed, or DNSSEC "
+            "validation did)."
+        )
+    if rcode == "REFUSED":
+        return "its policy refuses the query (it may not serve this client or name)."
+    return "that is an error code, not an answer."
 
 
 def _status(rcode: dns.rcode.Rcode, records: list[Record]) -> Status:

@@ -13,25 +13,49 @@ if TYPE_CHECKING:
 SMALL_RUN_BYTES = 64 * 1024
 """Under this many bytes, connection set-up and TCP slow start dominate the rate."""
 SHORT_EOF_S = 0.5
-"""A file that ends this soon was too short to reach the link's rate."""
+"""A file that ends this soon may end before its rate has settled."""
+SETTLED_BYTES = 10_000_000
+"""A file this big ends well after TCP slow start, however soon it ends.
+
+Slow start moves about twice the path's bandwidth-delay product before the
+rate settles: some 5 MB at 1 Gbit/s with a 20 ms round trip.
+"""
+_BIGGER = f"use a file of {SETTLED_BYTES // 1_000_000} MB or more."
+
+
+def small_run_reason(run: ThroughputRun) -> str | None:
+    """Say why a run moved too little, or ended too soon, to judge; else None."""
+    if not run.ok:
+        return None
+    size = f"{run.bytes_received:,} bytes"
+    if run.bytes_received < SMALL_RUN_BYTES and run.ended == "eof":
+        return f"Too small to judge the link: the whole file is {size}; {_BIGGER}"
+    if run.bytes_received < SMALL_RUN_BYTES:
+        longer = "; run it for longer" if run.ended == "deadline" else ""
+        return (
+            f"Too little to judge the link: only {size} arrived in "
+            f"{run.seconds:.2f} s{longer}."
+        )
+    short = run.ended == "eof" and run.seconds < SHORT_EOF_S
+    if short and run.bytes_received < SETTLED_BYTES:
+        return (
+            f"Too short to judge the link: the whole file ({size}) arrived in "
+            f"{run.seconds:.2f} s, before the rate could settle; {_BIGGER}"
+        )
+    return None
 
 
 def too_small_to_judge(run: ThroughputRun) -> bool:
-    """True when a run moved too little, or ended at end-of-file too soon, to judge."""
-    short_file = run.ended == "eof" and run.seconds < SHORT_EOF_S
-    return run.ok and (run.bytes_received < SMALL_RUN_BYTES or short_file)
+    """True when a run moved too little, or ended too soon, for its rate to count."""
+    return small_run_reason(run) is not None
 
 
 def note_small_runs(runs: list[ThroughputRun]) -> None:
     """Add to each run too small to judge a note saying why its rate says little."""
     for run in runs:
-        if not too_small_to_judge(run):
-            continue
-        small = (
-            f"Too small to judge the link: {run.bytes_received} bytes in "
-            f"{run.seconds:.2f} s; use a file of several MB."
-        )
-        run.note = f"{run.note} {small}" if run.note else small
+        reason = small_run_reason(run)
+        if reason is not None:
+            run.note = f"{run.note} {reason}" if run.note else reason
 
 
 def throughput_findings(
