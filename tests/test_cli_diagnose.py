@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from netcase.diagnose.session import SessionStore
 from netcase.errors import ConfigError
 from netcase.site import Site, Targets
 from netcase.store import make_engine
+from servers_throughput import serve_http
 
 WIFI_CASE = "wifi-roaming-ftp-slowdown"
 
@@ -429,3 +431,50 @@ def test_marking_applied_is_refused_while_the_card_lacks_an_input(
         "mark the new action applied.\n"
     )
     assert sessions.load(session_id)[0].actions[0].get("status") is None
+
+
+def test_history_names_no_ruled_out_case_as_the_top_cause(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = sessions.start("lab", WIFI_CASE, "FTP 速度慢", {})
+    causes = [{"case": WIFI_CASE, "score": 1.0, "ruled_out": True}]
+    sessions.finish(session_id, [], causes, [], [])
+
+    _, listed, _ = run_cli(capsys, "history", "--kb", str(kb_dir))
+    _, as_json, _ = run_cli(capsys, "history", "--kb", str(kb_dir), "--json")
+
+    assert listed.rstrip().endswith("top: -")
+    assert json.loads(as_json)[0]["top_cause"] is None
+
+
+def test_closed_stdin_skips_the_reconnect_and_its_retests_and_rules_nothing_out(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    kb_dir: Path,
+) -> None:
+    samples = Path(__file__).parent / "samples" / "wifi"
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with serve_http(rate_bps=8_000_000) as server:
+        code, out, err = run_cli(
+            capsys, "diagnose", "--case", WIFI_CASE, "--kb", str(kb_dir),
+            "--set", f"ftp_url={server.url('/bytes/400000000')}", "--set", "seconds=1",
+            "--set", f"wifi_before={samples / 'iw_link_weak.txt'}",
+            "--set", f"wifi_after={samples / 'iw_link.txt'}", "--json",
+        )  # fmt: skip
+
+    diagnosis = json.loads(out)
+    statuses = {step["id"]: step["status"] for step in diagnosis["steps"]}
+    assert code == 0 and "(no input: skipped)" in err
+    assert statuses == {
+        "link": "done",
+        "transfer": "done",
+        "reconnect": "skipped",
+        "link-again": "skipped",
+        "transfer-again": "skipped",
+    }
+    again = next(s for s in diagnosis["steps"] if s["id"] == "transfer-again")
+    assert again["error"] == (
+        "not run: the manual step reconnect it re-tests after was skipped"
+    )
+    assert "throughput.unchanged" not in {f["code"] for f in diagnosis["findings"]}
+    assert diagnosis["ruled_out"] == []

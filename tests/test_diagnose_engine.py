@@ -227,11 +227,34 @@ async def test_every_step_is_in_the_session_as_it_ends(store: SessionStore) -> N
     assert seen == [2]
     row, steps = store.load(result.session_id)
     assert row.status == "finished"
-    assert [s.status for s in steps] == ["done", "done", "skipped", "done"]
+    assert [s.status for s in steps] == ["done", "done", "skipped", "skipped"]
     assert steps[0].result is not None and steps[0].result["probe"] in (
         "fake_dns",
         "fake_lines",
     )
+
+
+async def test_retest_is_skipped_naming_the_skipped_manual_step_and_not_compared(
+    store: SessionStore,
+) -> None:
+    engine, playbook = build(FakeProbes([], LOSSY_LINES), store)
+    asked: list[str] = []
+
+    async def skip(step: Step) -> bool:
+        asked.append(step.id)
+        return False
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), skip
+    )
+
+    retest = next(o for o in result.steps if o.step.id == "lines-again")
+    assert (retest.status, retest.result) == ("skipped", None)
+    assert retest.error == (
+        "not run: the manual step ask it re-tests after was skipped"
+    )
+    assert "throughput.unchanged" not in {f.code for f in result.findings}
+    assert asked == ["ask"]
 
 
 async def test_cancelled_diagnosis_keeps_measured_steps_and_is_marked_interrupted(

@@ -318,13 +318,19 @@ def _history(service: DiagnosisService, limit: int, as_json: bool) -> int:
         )
         return EXIT_OK
     for row in rows:
-        top = row.causes[0]["case"] if row.causes else "-"
+        top = _top_cause(row) or "-"
         print(
             f"{row.id:>4}  {row.started:%Y-%m-%d %H:%M}  {row.status:<11} {row.case_id or 'standard':<32} top: {top}"
         )
     if not rows:
         print("No diagnosis yet.")
     return EXIT_OK
+
+
+def _top_cause(row: Any) -> str | None:
+    """Return the best-ranked case the findings did not rule out, if any."""
+    kept = (cause["case"] for cause in row.causes if not cause.get("ruled_out"))
+    return next(kept, None)
 
 
 def _history_item(row: Any) -> dict[str, Any]:
@@ -335,7 +341,7 @@ def _history_item(row: Any) -> dict[str, Any]:
         "site": row.site,
         "case": row.case_id,
         "symptom": row.symptom,
-        "top_cause": row.causes[0]["case"] if row.causes else None,
+        "top_cause": _top_cause(row),
         "actions": [
             {"id": a["id"], "status": a.get("status", "proposed")} for a in row.actions
         ],

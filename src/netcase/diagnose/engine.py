@@ -20,6 +20,7 @@ from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step
 from netcase.diagnose.ranking import RankedCause, rank_causes
 from netcase.diagnose.session import SessionStore, now
+from netcase.diagnose.stages import skipped_before_retest, stages
 from netcase.diagnose.templates import TemplateError, fill
 from netcase.errors import NetcaseError
 from netcase.kb.case import Case
@@ -164,14 +165,28 @@ class DiagnosisEngine:
         diagnosis: Diagnosis,
         listener: Listener,
     ) -> None:
-        for stage in _stages(playbook.steps):
+        for stage in stages(playbook.steps):
             if stage[0].is_manual:
                 outcome = await self._manual(stage[0], inputs, ask, listener)
                 self._record(diagnosis, playbook, outcome)
                 continue
+            skipped_ids = {
+                o.step.id
+                for o in diagnosis.steps
+                if o.step.is_manual and o.status == "skipped"
+            }
+            runnable = []
+            for step in stage:
+                skipped = skipped_before_retest(playbook, step, skipped_ids)
+                if skipped is None:
+                    runnable.append(step)
+                    continue
+                outcome = _retest_skipped(step, skipped)
+                listener(StepEvent(step, "finished", outcome))
+                self._record(diagnosis, playbook, outcome)
             tasks = [
                 asyncio.create_task(self._probe(step, inputs, listener))
-                for step in stage
+                for step in runnable
             ]
             try:
                 for finished in asyncio.as_completed(tasks):
@@ -353,15 +368,10 @@ class DiagnosisEngine:
         return cards
 
 
-def _stages(steps: tuple[Step, ...]) -> list[list[Step]]:
-    """Group consecutive probe steps; each manual step is a stage of its own."""
-    stages: list[list[Step]] = []
-    for step in steps:
-        if step.is_manual or not stages or stages[-1][0].is_manual:
-            stages.append([step])
-        else:
-            stages[-1].append(step)
-    return stages
+def _retest_skipped(step: Step, manual: Step) -> StepOutcome:
+    reason = f"not run: the manual step {manual.id} it re-tests after was skipped"
+    log.info("step %s (%s): %s", step.id, step.probe, reason)
+    return StepOutcome(step, "skipped", now(), error=reason)
 
 
 def _context(
