@@ -642,3 +642,44 @@ def test_verdict_counts_the_same_fault_on_the_same_uplink_only(
         "verdict": verdict,
         "still_seen": still,
     }
+
+
+OTHER_CASE_PLAYBOOK = """\
+inputs:
+  target: {prompt: CDN host, prompt_zh: CDN 域名, kind: name}
+evidence:
+  supports: {uplink.loss: 1}
+actions:
+  - id: move-user-off-lossy-wan
+    kind: switch_line
+    when: {all_of: [uplink.loss, uplink.best]}
+    params: {to_uplink: "{uplink.best.uplink}", why: "loss towards {target}"}
+    text: Move the user
+    text_zh: 切换用户
+"""
+
+
+async def test_another_cases_action_lacking_its_inputs_is_left_out_without_a_warning(
+    store: SessionStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    fakes = FakeProbes([finding("dns.consistent", "agree")], LOSSY_LINES)
+    case = make_case("line-case", PLAYBOOK)
+    other = make_case("cdn-case", OTHER_CASE_PLAYBOOK)
+    params = {n: s.params for n, s in fakes.specs.items()}
+    books = {
+        c.id: load_playbook(c, params, frozenset(ACTION_KINDS))[0]
+        for c in (case, other)
+    }
+    engine = DiagnosisEngine(
+        SITE, {case.id: case, other.id: other}, books, store, fakes.specs
+    )
+
+    result = await engine.run(
+        books[case.id],
+        resolve_inputs(books[case.id], {"user_ip": "10.0.3.27"}),
+        always_done,
+    )
+
+    assert [card.id for card in result.actions] == ["move-user"]
+    assert "cdn-case" in {cause.case_id for cause in result.causes}
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []

@@ -340,7 +340,11 @@ class DiagnosisEngine:
                     params["evidence"] = _measured(diagnosis, spec.evidence_codes)
                 rendered = render_action(spec.kind, params, self.site)
             except (TemplateError, ActionParamError) as exc:
-                log.warning(
+                # Only the diagnosed case's inputs could have been given; another
+                # case's action that needs its own inputs is left out quietly.
+                own = playbook.case_id == diagnosis.case_id
+                log.log(
+                    logging.WARNING if own else logging.INFO,
                     "action %s of %s not proposed: %s",
                     spec.id,
                     playbook.case_id,
