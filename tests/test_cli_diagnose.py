@@ -478,3 +478,28 @@ def test_closed_stdin_skips_the_reconnect_and_its_retests_and_rules_nothing_out(
     )
     assert "throughput.unchanged" not in {f["code"] for f in diagnosis["findings"]}
     assert diagnosis["ruled_out"] == []
+
+
+def test_diagnosis_text_shows_each_cards_scope_risk_rollback_and_verify(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "docker-kb"
+    folder.mkdir()
+    shutil.copy(REPO_KB / f"{DOCKER_CASE}.md", folder)
+    inspect = DOCKER_SAMPLES / "localtime_ro.json"
+
+    code, out, _ = run_cli(
+        capsys, "diagnose", "--case", DOCKER_CASE, "--kb", str(folder),
+        "--set", f"inspect_file={inspect}",
+    )  # fmt: skip
+
+    session_id = int(out.split()[1])
+    assert code == 0
+    assert (
+        "    scope: The container test01 only.\n"
+        "    risk: Recreating the container drops changes made inside it; commit "
+        "or copy them out first.\n"
+        "    rollback: Nothing to roll back.\n"
+        f"    verify: re-run mounts (netcase action {session_id} copy-localtime "
+        "verify, once applied)\n"
+    ) in out

@@ -293,11 +293,18 @@ def _diagnosis_text(diagnosis: Diagnosis, router: str) -> str:
     lines += ["", "Actions:"]
     for card in diagnosis.actions:
         snippet = card.snippets.get(router) or next(iter(card.snippets.values()), "")
+        verify = ", ".join(card.verify) or "the diagnosis"
         lines += [
             f"  [{card.id}] {card.summary}",
-            f"    why: {card.reason}",
-            f"    rollback: {card.rollback}",
+            f"    why: {card.reason or '-'}",
+            f"    scope: {card.scope or '-'}",
+            f"    risk: {card.risk or '-'}",
+            f"    rollback: {card.rollback or '-'}",
+            f"    verify: re-run {verify} (netcase action {diagnosis.session_id} "
+            f"{card.id} verify, once applied)",
         ]
+        if card.missing:
+            lines.append(f"    fill in: {', '.join(card.missing)} (a placeholder)")
         lines += ["    " + line for line in snippet.splitlines()]
         lines += [
             f"    notice: {card.notice.get('en', '')}",
