@@ -21,8 +21,9 @@ from netcase.probes.dnscompare import (
     describe,
     expand_system,
 )
+from netcase.probes.registry import PROBES
 from netcase.probes.result import ProbeResult
-from netcase.site import ResolverAddress
+from netcase.site import ResolverAddress, Site
 
 PUBLIC = {
     "www.example.com": {"A": ["203.0.113.10"], "AAAA": ["2001:db8:10::10"]},
@@ -562,3 +563,65 @@ async def test_a_name_written_as_an_ip_address_is_refused_before_any_query(
 ) -> None:
     with pytest.raises(ConfigError, match="is written as an IP address"):
         await compare_dns([name], [ResolverAddress("127.0.0.1", 9)])
+
+
+# A bad name among good ones: stated on its own, the others still asked.
+
+
+async def test_an_ip_address_among_names_is_stated_and_the_others_are_asked(
+    lab: DnsLab,
+) -> None:
+    inside, outside = lab.add(zone=PUBLIC), lab.add(zone=PUBLIC)
+
+    result = await compare_dns(
+        ["127.0.0.1", "www.example.com"], at(inside), at(outside), rdtypes=["A"]
+    )
+
+    assert {lookup["name"] for lookup in result.measurements["lookups"]} == {
+        "www.example.com"
+    }
+    assert result.params["names"] == ["www.example.com"]
+    assert result.codes() == {"dns.bad_name", "dns.consistent"}
+    [bad] = findings(result, "dns.bad_name")
+    assert bad["severity"] == "warning"
+    assert bad["summary"] == (
+        "'127.0.0.1' was not looked up: it is written as an IP address, not a DNS "
+        "name; the other name was."
+    )
+    assert bad["data"] == {
+        "name": "127.0.0.1",
+        "problem": "is written as an IP address, not a DNS name",
+    }
+    assert result.params["bad_names"] == [bad["data"]]
+
+
+async def test_a_playbook_step_with_an_ip_address_among_names_asks_the_others(
+    lab: DnsLab,
+) -> None:
+    inside, outside = lab.add(zone=INSIDE), lab.add(zone=PUBLIC)
+    params = {
+        "names": ["www.example.com", "127.0.0.1", "a..b"],
+        "internal": [inside.address],
+        "external": [outside.address],
+        "types": ["A"],
+    }
+
+    result = await PROBES["dns"].run(params, Site(), None)
+
+    assert lookups(result, "www.example.com")
+    assert [f["data"]["name"] for f in findings(result, "dns.bad_name")] == [
+        "127.0.0.1",
+        "a..b",
+    ]
+    assert "dns.split_horizon" in result.codes()
+
+
+async def test_only_bad_names_is_a_config_error_naming_each() -> None:
+    with pytest.raises(ConfigError) as refused:
+        await compare_dns(["127.0.0.1", "a..b"], [ResolverAddress("127.0.0.1", 9)])
+
+    assert refused.value.message == (
+        "'127.0.0.1' is written as an IP address, not a DNS name; 'a..b' has an "
+        "empty label (two dots in a row, or a dot at the start); give names such "
+        "as www.example.com."
+    )

@@ -196,3 +196,22 @@ def test_system_resolvers_unknown_exits_3_with_the_reason(
 
     assert main(["probe", "dns", "www.example.com"]) == 3
     assert "names no plain DNS resolver" in capsys.readouterr().err
+
+
+def test_an_ip_address_among_the_names_is_stated_and_the_others_are_asked(
+    capsys: pytest.CaptureFixture[str], lab: DnsLab
+) -> None:
+    inside = lab.add(zone=INSIDE)
+
+    code = main(
+        ["probe", "dns", "127.0.0.1", "www.example.com", "--internal", inside.address]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "www.example.com  A     " in out
+    assert (
+        "'127.0.0.1' not looked up: it is written as an IP address, not a DNS name."
+        in out
+    )
+    assert "[warning] dns.bad_name: '127.0.0.1' was not looked up" in out

@@ -92,6 +92,8 @@ def render(result: ProbeResult) -> str:
     """Return the readable table: one row per lookup, then the canaries."""
     rows = [_row(lookup) for lookup in result.measurements["lookups"]]
     lines = _table([COLUMNS, *rows])
+    for bad in result.params.get("bad_names", []):
+        lines.append(f"{bad['name']!r} not looked up: it {bad['problem']}.")
     canary = result.params["canary"]
     lines += ["", f"Random name {canary} (should not exist anywhere):"]
     lines += _table([_row(c)[2:] for c in result.measurements["canaries"]], "  ")

@@ -26,7 +26,11 @@ import dns.nameserver
 import dns.resolver
 
 from netcase.errors import ConfigError, NetcaseError
-from netcase.probes.dnscompare_findings import build_findings
+from netcase.probes.dnscompare_findings import (
+    BadName,
+    bad_name_findings,
+    build_findings,
+)
 from netcase.probes.dnscompare_query import (
     Alias,
     Lookup,
@@ -44,6 +48,7 @@ from netcase.site import ResolverAddress
 
 __all__ = [
     "Alias",
+    "BadName",
     "Lookup",
     "LookupFinished",
     "Record",
@@ -95,20 +100,36 @@ class _Progress:
 
 
 def parse_names(names: Iterable[str]) -> tuple[dns.name.Name, ...]:
-    """Turn text into absolute DNS names.
+    """Turn text into absolute DNS names, refusing the lot for one bad text.
 
     Raises:
         ConfigError: When a text is not a DNS name (see :func:`name_problem`).
     """
-    parsed = []
+    parsed, bad = split_names(names)
+    if bad:
+        raise _bad_names_error(bad)
+    return parsed
+
+
+def split_names(
+    names: Iterable[str],
+) -> tuple[tuple[dns.name.Name, ...], list[BadName]]:
+    """Return the texts that are DNS names, parsed, and the others with why."""
+    parsed, bad = [], []
     for text in names:
         problem = name_problem(text)
-        if problem is not None:
-            raise ConfigError(
-                f"{text!r} {problem}; give a name such as www.example.com."
-            )
-        parsed.append(dns.name.from_text(text.strip()))
-    return tuple(parsed)
+        if problem is None:
+            parsed.append(dns.name.from_text(text.strip()))
+        else:
+            bad.append(BadName(text, problem))
+    return tuple(parsed), bad
+
+
+def _bad_names_error(bad: Sequence[BadName]) -> ConfigError:
+    if len(bad) == 1:
+        return ConfigError(f"{bad[0]}; give a name such as www.example.com.")
+    listed = "; ".join(str(name) for name in bad)
+    return ConfigError(f"{listed}; give names such as www.example.com.")
 
 
 def name_problem(text: str) -> str | None:
@@ -122,7 +143,7 @@ def name_problem(text: str) -> str | None:
     if not text:
         return "is empty"
     if written_as_address(text.rstrip(".")):
-        return "is written as an IP address, not a DNS name, so there is nothing to look up"
+        return "is written as an IP address, not a DNS name"
     try:
         dns.name.from_text(text)
     except dns.name.EmptyLabel:
@@ -210,11 +231,16 @@ async def compare_dns(
         on_progress: Called as each lookup gets its outcome.
 
     Raises:
-        ConfigError: For a bad name, record type, timeout or no resolver.
+        ConfigError: For a bad record type or timeout, no resolver, or when
+            no name is a DNS name. A bad name among good ones is not looked
+            up and is stated as ``dns.bad_name`` instead.
         ResolversUnavailable: When ``system`` is asked and the OS names none.
     """
     types = _check_inputs(names, rdtypes, timeout_s)
-    qnames, resolvers = parse_names(names), _resolvers(internal, external)
+    qnames, bad = split_names(names)
+    if not qnames:
+        raise _bad_names_error(bad)
+    resolvers = _resolvers(internal, external)
     canary = make_canary(qnames[0])
     started, clock = datetime.now(UTC), time.monotonic()
 
@@ -224,7 +250,8 @@ async def compare_dns(
         resolvers, pairs, (canary, types[0]), timeout_s, progress
     )
 
-    findings = build_findings(lookups, canaries, timeout_s)
+    findings = bad_name_findings(bad, len(qnames))
+    findings += build_findings(lookups, canaries, timeout_s)
     duration_s = time.monotonic() - clock
     logger.info(
         "dns probe: %d names x %s over %d resolvers in %.3f s: %s",
@@ -236,6 +263,7 @@ async def compare_dns(
     )
     params = {
         "names": [name_text(q) for q in qnames],
+        "bad_names": [name.to_json() for name in bad],
         "types": list(types),
         "internal": [r.label for r in resolvers if r.role == "internal"],
         "external": [r.label for r in resolvers if r.role == "external"],

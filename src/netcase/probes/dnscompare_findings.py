@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from netcase.probes.dnscompare_query import rcode_error
@@ -45,6 +46,45 @@ INTERNAL_NETWORKS = tuple(
 """Addresses only a site's own network can use. Documentation ranges (RFC
 5737, RFC 3849) are deliberately absent: examples and tests use them as
 stand-ins for public addresses."""
+
+
+@dataclass(frozen=True)
+class BadName:
+    """A text given as a name to compare that is not a DNS name.
+
+    Attributes:
+        text: The text as given.
+        problem: Why it is no name, as a predicate ("is empty").
+    """
+
+    text: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.text!r} {self.problem}"
+
+    def to_json(self) -> dict[str, str]:
+        """Return the name and its problem as plain JSON values."""
+        return {"name": self.text, "problem": self.problem}
+
+
+def bad_name_findings(bad: list[BadName], asked: int) -> list[Finding]:
+    """State each text that was not looked up because it is not a DNS name.
+
+    Args:
+        bad: The texts that are no names.
+        asked: How many names were looked up all the same.
+    """
+    others = "the other name was" if asked == 1 else f"the other {asked} names were"
+    return [
+        Finding(
+            "dns.bad_name",
+            Severity.WARNING,
+            f"{name.text!r} was not looked up: it {name.problem}; {others}.",
+            name.to_json(),
+        )
+        for name in bad
+    ]
 
 
 def is_internal_address(text: str) -> bool:

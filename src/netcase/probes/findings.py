@@ -32,6 +32,7 @@ FINDING_CODES: dict[str, str] = {
     "dns.timeout": "A resolver did not answer within the timeout.",
     "dns.hijack_suspected": "A resolver gives an address for a random name that cannot exist.",
     "dns.error": "A resolver refused the query or gave no usable answer (REFUSED, unreachable).",
+    "dns.bad_name": "A name given to compare is not a DNS name (an IP address, say), so it was not looked up.",
     # Per-uplink latency and loss
     "uplink.down": "No reply at all through this uplink.",
     "uplink.loss": "Packet loss through this uplink is over the threshold.",
