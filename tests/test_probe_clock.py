@@ -441,7 +441,15 @@ def test_chinese_apt_output_asks_for_the_english_lines() -> None:
         ({"ntp": "127.0.0.1:99999"}, "'127.0.0.1:99999' is not 'host'"),
         ({"ntp": ""}, "is not 'host'"),
         ({"http_url": "ftp://127.0.0.1/"}, "not an http:// or https:// URL"),
-        ({"http_url": "http://127.0.0.1:99999/"}, "bad port"),
+        (
+            {"http_url": "http://127.0.0.1:99999/"},
+            "its port '99999' is not a TCP port from 1 to 65535",
+        ),
+        ({"http_url": "http://127.0.0.1:0/"}, "its port '0' is not a TCP port"),
+        (
+            {"http_url": "http://[::1/"},
+            "an IPv6 address in it must sit between '\\[' and '\\]'",
+        ),
         ({"ntp": "127.0.0.1", "timeout_s": 0}, "positive number"),
         (
             {"http_url": "http://127.0.0.1/", "http_proxy": "socks5://127.0.0.1:1080"},

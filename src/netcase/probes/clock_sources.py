@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from netcase.errors import ConfigError
+from netcase.probes.urls import url_problem
 from netcase.site import check_proxy
 
 logger = logging.getLogger(__name__)
@@ -112,21 +113,14 @@ def parse_server(text: str) -> tuple[str, int]:
 
 
 def check_url(url: str) -> None:
-    """Check that ``url`` is an http(s) URL with a host.
+    """Check that ``url`` is an http(s) URL with a host and a usable port.
 
     Raises:
-        ConfigError: Naming the URL and what it needs.
+        ConfigError: Naming the URL and what is wrong with it.
     """
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"The URL {url!r} has a bad port: {exc}.") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
-        raise ConfigError(
-            f"The URL {url!r} is not an http:// or https:// URL with a host "
-            "(such as https://mirrors.ustc.edu.cn/)."
-        )
+    problem = url_problem(url, ("http", "https"))
+    if problem is not None:
+        raise ConfigError(f"The URL {url!r} cannot be used: {problem}.")
 
 
 async def sntp_reading(server: str, timeout_s: float) -> ClockReading:

@@ -28,7 +28,7 @@ from netcase.probes.throughput_transfers import (
     Transfer,
     TransferMeter,
 )
-from netcase.probes.throughput_url import check_url, redact, url_problem
+from netcase.probes.urls import check_url, redact, url_problem
 from netcase.site import Thresholds, Uplink
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def backend_of(target: str) -> str:
 
     Raises:
         ConfigError: When the target is neither a URL netcase can fetch (see
-            :func:`~netcase.probes.throughput_url.url_problem`) nor
+            :func:`~netcase.probes.urls.url_problem`) nor
             ``speedtest``.
     """
     if target == SPEEDTEST:

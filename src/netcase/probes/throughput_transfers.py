@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from netcase.errors import NetcaseError
-from netcase.probes.throughput_url import redact, url_problem
+from netcase.probes.urls import redact, url_problem
 
 log = logging.getLogger(__name__)
 

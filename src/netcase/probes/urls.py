@@ -1,4 +1,4 @@
-"""The URLs the throughput probe fetches: which it accepts, and how they are shown."""
+"""URLs that probes fetch: which forms they accept, and how they are shown."""
 
 from __future__ import annotations
 
@@ -7,23 +7,34 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from netcase.errors import ConfigError
 
-SCHEMES = ("http", "https", "ftp")
+THROUGHPUT_SCHEMES = ("http", "https", "ftp")
 _PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
 
 
-def url_problem(url: str) -> str | None:
+def url_problem(
+    url: str, schemes: tuple[str, ...] = THROUGHPUT_SCHEMES, nor: str = ""
+) -> str | None:
     """Return what stops ``url`` from being fetched and the fix; None when nothing.
 
     Only the form is checked: the scheme, a host, and a port from 1 to 65535
     (RFC 3986 section 3.2.3 allows port 0 in the syntax, but nothing can be
     fetched from it, and an empty port means the scheme's default).
+
+    Args:
+        url: The URL as given.
+        schemes: The schemes the caller can fetch.
+        nor: What else the caller accepts instead of a URL, for the message.
     """
     try:
         parts = urlsplit(url)
     except ValueError as exc:
         return _split_problem(str(exc))
-    if parts.scheme not in SCHEMES:
-        return "it is not an http://, https:// or ftp:// URL, nor 'speedtest'"
+    if parts.scheme not in schemes:
+        listed = [f"{scheme}://" for scheme in schemes]
+        named = " or ".join(
+            [", ".join(listed[:-1]), listed[-1]] if listed[:-1] else listed
+        )
+        return f"it is not an {named} URL" + (f", nor {nor}" if nor else "")
     if not parts.hostname:
         return "it names no host; give one, as in http://10.0.0.5/file"
     try:
@@ -44,7 +55,7 @@ def check_url(url: str) -> SplitResult:
     Raises:
         ConfigError: Naming the URL (password hidden) and what is wrong with it.
     """
-    problem = url_problem(url)
+    problem = url_problem(url, nor="'speedtest'")
     if problem is not None:
         raise ConfigError(
             f"The throughput target {redact(url)!r} cannot be used: {problem}."
