@@ -11,15 +11,18 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import dns.resolver
 import pytest
 
 from dnsserver import HIJACK_V4, DnsLab, Responder, dns_lab
 from netcase.errors import ConfigError
 from netcase.probes.dnscompare import (
     LookupFinished,
+    ResolversUnavailable,
     compare_dns,
     describe,
     expand_system,
+    system_resolvers,
 )
 from netcase.probes.registry import PROBES
 from netcase.probes.result import ProbeResult
@@ -624,4 +627,21 @@ async def test_only_bad_names_is_a_config_error_naming_each() -> None:
         "'127.0.0.1' is written as an IP address, not a DNS name; 'a..b' has an "
         "empty label (two dots in a row, or a dot at the start); give names such "
         "as www.example.com."
+    )
+
+
+def test_unreadable_system_resolvers_read_as_plain_sentences(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreadable(configure: bool = True) -> None:
+        raise dns.resolver.NoResolverConfiguration()
+
+    monkeypatch.setattr("dns.resolver.Resolver", unreadable)
+
+    with pytest.raises(ResolversUnavailable) as missing:
+        system_resolvers()
+
+    assert missing.value.message == (
+        "Cannot read the system resolvers: Resolver configuration could not be "
+        "read or specified no nameservers. Name them with --internal ADDR."
     )

@@ -167,7 +167,8 @@ def system_resolvers() -> tuple[ResolverAddress, ...]:
         stub = dns.resolver.Resolver(configure=True)
     except dns.exception.DNSException as exc:
         raise ResolversUnavailable(
-            f"Cannot read the system resolvers ({exc}); name them with --internal ADDR."
+            f"Cannot read the system resolvers: {str(exc).rstrip('.')}. Name them "
+            "with --internal ADDR."
         ) from exc
     found = []
     for entry in stub.nameservers:

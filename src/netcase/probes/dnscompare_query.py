@@ -167,7 +167,7 @@ def _explain_failure(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return f"cannot reach it: {exc.strerror or exc}."
     if isinstance(exc, dns.exception.FormError):
-        return f"its answer is not a valid DNS message ({exc})."
+        return f"its answer is not a valid DNS message: {str(exc).rstrip('.')}."
     return f"{type(exc).__name__}: {exc}"
 
 
