@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -292,8 +293,11 @@ def test_killed_session_keeps_every_step_already_measured(tmp_path: Path) -> Non
     knowledge.open()
     store = DiagnosisService(knowledge, load_site(None)).sessions
     row = store.history(1)[0]
-    assert row.id is not None and row.finished is None
+    assert row.id is not None and row.status == "interrupted"
     steps = store.load(row.id)[1]
+    assert row.finished == max(
+        s.started + timedelta(seconds=s.duration_s) for s in steps
+    )
     assert sorted(step.step_id for step in steps) == ["link", "transfer"]
     assert all(step.status == "done" and step.result for step in steps)
     assert {"throughput", "wifi"} == {
