@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from netcase.errors import ConfigError
-from netcase.site import Thresholds, load_site
+from netcase.site import (
+    ResolverAddress,
+    Thresholds,
+    check_proxy,
+    load_site,
+    parse_resolver,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,3 +94,22 @@ def test_a_proxy_that_is_not_an_http_url_is_refused_naming_the_key(
         f"{profile}: key 'targets.http_proxy': must be an http://host:port proxy "
         "URL, not '10.0.0.3:3128'."
     )
+
+
+@pytest.mark.parametrize("text", ["[::1", "[::1]53", "[::1]x:53", "[]:53"])
+def test_a_malformed_bracketed_resolver_is_refused_naming_it(text: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"The resolver {text!r} is not")):
+        parse_resolver(text)
+
+
+def test_bracketed_resolvers_with_and_without_a_port_are_read() -> None:
+    assert parse_resolver("[::1]:5353") == ResolverAddress("::1", 5353)
+    assert parse_resolver("[::1]") == ResolverAddress("::1", 53)
+
+
+@pytest.mark.parametrize("text", ["http://[::1", "http://127.0.0.1:99999"])
+def test_a_proxy_url_that_cannot_be_split_is_refused_not_a_traceback(
+    text: str,
+) -> None:
+    with pytest.raises(ConfigError, match="is not an http://host:port proxy URL"):
+        check_proxy(text)

@@ -84,10 +84,10 @@ class Targets:
 
 def is_proxy_url(text: str) -> bool:
     """True for an ``http://host[:port]`` proxy URL with nothing after it."""
-    parts = urlsplit(text)
     try:
+        parts = urlsplit(text)
         port = parts.port
-    except ValueError:
+    except ValueError:  # A bad port, or an unclosed IPv6 bracket.
         return False
     return (
         parts.scheme == "http"
@@ -150,8 +150,10 @@ def parse_resolver(text: str, where: str = "resolver") -> ResolverAddress:
         return ResolverAddress(SYSTEM)
     host, port = text, "53"
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = rest.lstrip(":") or "53"
+        host, closed, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") if rest.startswith(":") else rest or "53"
+        if not closed or (rest and not rest.startswith(":")):
+            host = ""  # An unclosed bracket, or text after it without a colon.
     elif text.count(":") == 1:
         host, port = text.split(":")
     try:

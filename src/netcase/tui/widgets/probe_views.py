@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, Static
 
-from netcase.probes.latency_series import ANSWERED, SEND_FAILED
+from netcase.probes.latency_series import ANSWERED
 from netcase.probes.result import ProbeResult
 from netcase.site import Uplink
 from netcase.tui.widgets.probe_sparkline import ZeroSparkline
@@ -109,7 +109,8 @@ class _UplinkTally:
         self.series_ms.clear()
 
     def cells(self) -> dict[str, str]:
-        sent = sum(1 for status in self.statuses if status != SEND_FAILED)
+        # A probe the host refused to send still counts, as a loss.
+        sent = len(self.statuses)
         received = sum(1 for status in self.statuses if status in ANSWERED)
         loss = f"{100 * (sent - received) / sent:.0f}%" if sent else "–"
         last = self.rtts_ms[-1] if self.rtts_ms else None
