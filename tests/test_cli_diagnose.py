@@ -503,3 +503,20 @@ def test_diagnosis_text_shows_each_cards_scope_risk_rollback_and_verify(
         f"    verify: re-run mounts (netcase action {session_id} copy-localtime "
         "verify, once applied)\n"
     ) in out
+
+
+def test_note_replaces_or_appends_to_the_notes_and_the_report_shows_them(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(sessions)
+    kb = ("--kb", str(kb_dir))
+
+    first = run_cli(capsys, "note", str(session_id), "draft", *kb)
+    second = run_cli(capsys, "note", str(session_id), "Called the ISP", *kb)
+    third = run_cli(capsys, "note", str(session_id), "Ticket 4711", "--append", *kb)
+    _, report, _ = run_cli(capsys, "report", str(session_id), *kb)
+
+    assert [code for code, _, _ in (first, second, third)] == [0, 0, 0]
+    assert third[1] == f"Session {session_id} has 2 lines of notes.\n"
+    assert sessions.load(session_id)[0].notes == "Called the ISP\nTicket 4711"
+    assert report.endswith("## Notes\n\nCalled the ISP\nTicket 4711\n")

@@ -36,7 +36,7 @@ from netcase.tui.screens.case import CaseScreen
 from netcase.tui.screens.diagnose import DiagnoseScreen
 from netcase.tui.screens.history import HistoryScreen
 from netcase.tui.screens.manual import ManualStepDialog
-from netcase.tui.screens.report import ReportScreen
+from netcase.tui.screens.report import NotesDialog, ReportScreen
 from netcase.tui.screens.search import SearchScreen
 from netcase.tui.widgets.action_card import ActionCardView
 from netcase.tui.widgets.diag_actions import ActionsPanel
@@ -674,3 +674,34 @@ async def test_a_card_with_a_placeholder_is_not_marked_applied_and_says_why(
         assert card.status == "proposed"
         saved = service.sessions.load(session_id)[0].actions[0]
         assert saved["status"] == "proposed"
+
+
+async def test_report_screen_edits_the_notes_and_shows_them_in_the_report(
+    kb_dir: Path,
+) -> None:
+    watch = MessageWatch()
+    app = make_app(kb_dir)
+    async with app.run_test(size=(80, 24), message_hook=watch.hook) as pilot:
+        await settle(app, pilot)
+        store = sessions(app)
+        session_id = store.start("lab", WIFI, "FTP 速度慢", {})
+        store.finish(session_id, [], [], [], [])
+        store.set_notes(session_id, "Called the user")
+        await app.push_screen(ReportScreen(app.kb, session_id))
+        await settle(app, pilot)
+
+        opened = watch.expect(
+            lambda message: (
+                isinstance(message, events.ScreenResume)
+                and isinstance(app.screen, NotesDialog)
+            )
+        )
+        await pilot.press("e")
+        await arrived(opened)
+        await pilot.press("enter", *"Ticket 4711", "ctrl+s")
+        await settle(app, pilot)
+
+        assert isinstance(app.screen, ReportScreen)
+        assert store.load(session_id)[0].notes == "Called the user\nTicket 4711"
+        source = app.screen.query_one(Markdown).source
+        assert source.endswith("## Notes\n\nCalled the user\nTicket 4711\n")

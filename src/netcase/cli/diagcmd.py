@@ -1,4 +1,4 @@
-"""The diagnosis commands: diagnose, history, report, action, and kb draft."""
+"""The diagnosis commands: diagnose, history, report, action, note, and kb draft."""
 
 from __future__ import annotations
 
@@ -103,6 +103,18 @@ def add_parsers(
     action.add_argument("--yes", action="store_true", help="answer manual steps 'done'")
     action.add_argument("--json", action="store_true", help="print the action as JSON")
 
+    note = commands.add_parser(
+        "note", parents=[common], help="write the engineer's notes of a diagnosis"
+    )
+    note.add_argument("session", type=int, metavar="SESSION")
+    note.add_argument("text", metavar="TEXT")
+    note.add_argument(
+        "--append", action="store_true", help="add TEXT as a line after the notes"
+    )
+    # The command dispatcher sends only the commands it lists to this module;
+    # "note" travels under the report command's name, marked by writes_note.
+    note.set_defaults(command="report", writes_note=True)
+
 
 def run(args: argparse.Namespace) -> int:
     """Run one diagnosis command."""
@@ -113,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         return _diagnose(service, args)
     if args.command == "history":
         return _history(service, args.limit, args.json)
+    if getattr(args, "writes_note", False):
+        return _note(service, args.session, args.text, args.append)
     if args.command == "report":
         row, steps = service.sessions.load(args.session)
         if args.format == "json":
@@ -126,6 +140,18 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"Wrote {draft_case(row, kb.paths.kb_dir)}; edit it, then run `netcase kb check`."
     )
+    return EXIT_OK
+
+
+def _note(service: DiagnosisService, session_id: int, text: str, append: bool) -> int:
+    """Replace a session's notes, or add a line to them."""
+    if append:
+        notes = service.sessions.append_notes(session_id, text)
+    else:
+        notes = text
+        service.sessions.set_notes(session_id, notes)
+    lines = len(notes.splitlines())
+    print(f"Session {session_id} has {lines} line{'s' * (lines != 1)} of notes.")
     return EXIT_OK
 
 

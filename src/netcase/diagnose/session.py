@@ -175,6 +175,15 @@ class SessionStore:
             db.add(row)
             db.commit()
 
+    def append_notes(self, session_id: int, line: str) -> str:
+        """Add a line after a session's notes and return them all."""
+        with Session(self.engine) as db:
+            row = self._row(db, session_id)
+            row.notes = f"{row.notes}\n{line}" if row.notes else line
+            db.add(row)
+            db.commit()
+            return row.notes
+
     def history(self, limit: int = 50) -> list[SessionRow]:
         """Return the newest diagnoses first; verifications are in their cards.
 

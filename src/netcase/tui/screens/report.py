@@ -1,15 +1,16 @@
-"""One diagnosis session as its Markdown report, with a key to draft a case from it."""
+"""One diagnosis session as its Markdown report, with keys to note and to draft a case."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Markdown
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Markdown, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from netcase.tui.widgets.diag_service import diagnosis_service, notify_failure
@@ -17,7 +18,83 @@ from netcase.tui.widgets.diag_service import diagnosis_service, notify_failure
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from netcase.diagnose.session import SessionStore
     from netcase.kb.service import KnowledgeBase
+
+
+class NotesDialog(ModalScreen[str | None]):
+    """Edits the notes of a session; dismisses with the text, or None to keep them.
+
+    Args:
+        session_id: The session whose notes these are.
+        notes: The notes as saved.
+    """
+
+    DEFAULT_CSS = """
+    NotesDialog {
+        align: center middle;
+        background: $background 60%;
+    }
+    NotesDialog > #notes-box {
+        width: 76;
+        max-width: 100%;
+        height: 16;
+        max-height: 100%;
+        border: thick $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    NotesDialog #notes-text {
+        height: 1fr;
+    }
+    NotesDialog #notes-buttons {
+        height: auto;
+        align-horizontal: center;
+    }
+    NotesDialog #notes-buttons > Button {
+        margin: 0 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | ctrl+s | Save the notes and close. |
+    | escape | Close without saving. |
+    """
+
+    def __init__(self, session_id: int, notes: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="notes-box"):
+            yield Static(f"Notes of session {self.session_id} / 备注", markup=False)
+            yield TextArea(self.notes, id="notes-text")
+            with Horizontal(id="notes-buttons"):
+                yield Button("Save  (ctrl+s)", variant="primary", id="notes-save")
+                yield Button("Cancel  (esc)", id="notes-cancel")
+
+    def on_mount(self) -> None:
+        """Put the cursor at the end of the notes, ready to add a line."""
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    @on(Button.Pressed, "#notes-save")
+    def action_save(self) -> None:
+        """Close with the edited notes."""
+        self.dismiss(self.query_one(TextArea).text)
+
+    @on(Button.Pressed, "#notes-cancel")
+    def action_cancel(self) -> None:
+        """Close, keeping the notes as they were."""
+        self.dismiss(None)
 
 
 class ReportScreen(Screen[None]):
@@ -39,6 +116,7 @@ class ReportScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("c", "copy_report", "Copy report"),
         Binding("d", "draft_case", "Draft case"),
+        Binding("e", "edit_notes", "Notes"),
     ]
     """
     | Key(s) | Description |
@@ -46,6 +124,7 @@ class ReportScreen(Screen[None]):
     | escape | Go back to the history. |
     | c | Copy the Markdown report to the clipboard, for a ticket. |
     | d | Write a new case file into the knowledge base from this session. |
+    | e | Edit the engineer's notes of the session. |
     """
 
     def __init__(self, kb: KnowledgeBase, session_id: int) -> None:
@@ -81,6 +160,27 @@ class ReportScreen(Screen[None]):
         if self.markdown_text:
             self.app.copy_to_clipboard(self.markdown_text)
             self.notify(f"Copied the report of session {self.session_id}.")
+
+    def action_edit_notes(self) -> None:
+        """Open the session's notes in a dialog; save them when the engineer does."""
+        self.run_worker(
+            self._edit_notes(), name="edit notes", exclusive=True, exit_on_error=False
+        )
+
+    async def _edit_notes(self) -> None:
+        store = await asyncio.to_thread(self._sessions)
+        row, _steps = await asyncio.to_thread(store.load, self.session_id)
+        edited = await self.app.push_screen(
+            NotesDialog(self.session_id, row.notes), wait_for_dismiss=True
+        )
+        if edited is None or edited == row.notes:
+            return
+        await asyncio.to_thread(store.set_notes, self.session_id, edited)
+        await self._load()
+        self.notify(f"Saved the notes of session {self.session_id}.")
+
+    def _sessions(self) -> SessionStore:
+        return diagnosis_service(self.app, self.kb).sessions
 
     def action_draft_case(self) -> None:
         """Draft a case file from the session, off the event loop."""
