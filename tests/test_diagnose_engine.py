@@ -683,3 +683,18 @@ async def test_another_cases_action_lacking_its_inputs_is_left_out_without_a_war
     assert [card.id for card in result.actions] == ["move-user"]
     assert "cdn-case" in {cause.case_id for cause in result.causes}
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+def test_paypal_playbook_times_tcp_and_tls_connects_beside_the_pings() -> None:
+    path = REPO_KB / "paypal-telecom-uplink.md"
+    case, _ = read_case(path, path.read_text(encoding="utf-8"))
+    assert case is not None
+
+    playbook, problems = load_playbook(case, probe_params(), frozenset(ACTION_KINDS))
+
+    assert problems == []
+    connect = playbook.step("connect")
+    assert connect.probe == "latency" and connect.params["target"] == "{domain}"
+    assert (connect.params["method"], connect.params["tls"]) == ("tcp", True)
+    lines = playbook.steps.index(playbook.step("lines"))
+    assert playbook.steps.index(connect) == lines + 1  # Same stage: in parallel.

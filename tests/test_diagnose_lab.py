@@ -151,6 +151,14 @@ def test_lossy_telecom_line_proposes_switching_the_user_to_unicom(
         s.startswith("DNS (a split-horizon answer) is not the cause:")
         for s in result["ruled_out"]
     )
+    connect = next(s for s in result["steps"] if s["id"] == "connect")
+    measured = connect["result"]["measurements"]
+    assert (measured["method"], measured["tcp_port"]) == ("tcp", 443)
+    uplinks = {u["name"]: u for u in measured["uplinks"]}
+    assert set(uplinks) == {"telecom", "unicom"}
+    # The lab's target has no TLS server: each uplink tried, and its RST timed.
+    assert all(u["handshake"]["port"] == 443 for u in uplinks.values())
+    assert uplinks["unicom"]["rtt"] is not None
 
 
 @needs_lab
