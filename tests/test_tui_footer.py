@@ -8,7 +8,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel
 
 from kbfiles import copy_repo_kb
 from netcase.config import resolve_paths
@@ -59,7 +59,16 @@ def footer_keys(screen: Screen[None]) -> list[str]:
         assert key.region.width > 0, key.description
         assert key.region.right <= edge, f"{key.description!r} runs under ^p"
     shown.sort(key=lambda key: key.region.x)
-    return [f"{key.key_display} {key.description}" for key in shown]
+    # A key of a group shows no description; the group's label follows it.
+    return [f"{key.key_display} {key.description}".strip() for key in shown]
+
+
+def group_labels(screen: Screen[None]) -> list[str]:
+    """Return the labels of the footer's key groups, each checked to be drawn whole."""
+    labels = list(screen.query_one(Footer).query(FooterLabel))
+    for label in labels:
+        assert label.region.width > 0 and label.region.right <= WIDTH
+    return [str(label.render()) for label in labels]
 
 
 def card() -> ActionCard:
@@ -129,8 +138,18 @@ async def test_diagnose_footer_fits_with_the_form_and_with_an_action_card(
         await screen.query_one(ActionsPanel).mount(view)
         view.focus()
         await settle(app, pilot)
-        assert footer_keys(screen) == ["c Copy", "a Applied", *screen_keys]
+        card_keys = ["c Copy", "n Notice", "f Flavour", "a", "r", "v Verify"]
+        assert footer_keys(screen) == [*card_keys, "esc Back", "^q Quit"]
+        assert group_labels(screen) == ["Mark"]
         assert "n notice" in view.shown_text and "v verify" in view.shown_text
+
+        # The screen's keys that gave the card their room still work there.
+        assert screen.active_bindings["ctrl+r"].binding.action == "run_quietly"
+        assert screen.active_bindings["ctrl+t"].binding.action == "switch_quietly"
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert screen.case_id is None
+        assert footer_keys(screen)[0] == "^r Run"
 
 
 async def test_probe_footer_shows_run_back_and_quit_but_not_probes(

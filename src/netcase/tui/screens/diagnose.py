@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from netcase.errors import ConfigError
 from netcase.tui.screens.manual import ManualStepDialog
+from netcase.tui.widgets.action_card import ActionCardView
 from netcase.tui.widgets.diag_actions import ActionsPanel
 from netcase.tui.widgets.diag_form import InputsForm
 from netcase.tui.widgets.diag_service import diagnosis_service, notify_failure
@@ -86,12 +87,18 @@ class DiagnoseScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run"),
+        Binding("ctrl+r", "run_quietly", "Run", show=False),
         Binding("escape", "stop", "Stop"),
         Binding("escape", "back", "Back"),
         Binding("ctrl+t", "show_standard", "Standard probes"),
         Binding("ctrl+t", "show_case", "Case playbook"),
+        Binding("ctrl+t", "switch_quietly", "Switch playbook", show=False),
     ]
     """
+    While an action card has focus, the footer gives its room to the card's
+    keys: ctrl+r and ctrl+t still work but are not shown (the ``*_quietly``
+    bindings).
+
     | Key(s) | Description |
     | :- | :- |
     | ctrl+r | Run the playbook with the inputs as filled in. |
@@ -196,7 +203,21 @@ class DiagnoseScreen(Screen[None]):
         self.query_one("#diag-status", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer Stop while running and Back otherwise; Run once the form is shown."""
+        """Offer Stop while running and Back otherwise; Run once the form is shown.
+
+        While a card has focus, Run and the playbook switch move to their
+        unshown bindings.
+        """
+        quiet = {"run_quietly": "run", "switch_quietly": self._switch_action()}
+        on_card = isinstance(self.focused, ActionCardView)
+        if action in quiet:
+            return self._action_state(quiet[action]) if on_card else False
+        if on_card and action in ("run", "show_standard", "show_case"):
+            return False
+        return self._action_state(action)
+
+    def _action_state(self, action: str) -> bool | None:
+        """Whether an action is offered (True), dimmed (None) or hidden (False)."""
         if action == "stop":
             return self.running
         if action == "back":
@@ -208,6 +229,21 @@ class DiagnoseScreen(Screen[None]):
         if action == "show_case":
             return self._switch_state(self.chosen_case is not None and not self.case_id)
         return True
+
+    def _switch_action(self) -> str:
+        """The playbook switch ctrl+t makes now."""
+        return "show_standard" if self.case_id is not None else "show_case"
+
+    def action_run_quietly(self) -> None:
+        """Run, from an action card (the footer shows the card's keys)."""
+        self.action_run()
+
+    def action_switch_quietly(self) -> None:
+        """Switch the playbook, from an action card."""
+        if self.case_id is not None:
+            self.action_show_standard()
+        else:
+            self.action_show_case()
 
     def _switch_state(self, offered: bool) -> bool | None:
         """Hide a playbook switch that does not apply; dim it while busy."""

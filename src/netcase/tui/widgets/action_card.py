@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from netcase.diagnose.actions import ActionCard
 
 STATUS_STYLES = {"proposed": "yellow", "applied": "bold green", "rejected": "red"}
+MARK_KEYS = Binding.Group("Mark", compact=True)
+"""The footer shows the applied and rejected keys side by side under one label."""
 KEYS = "c copy · n notice · f flavour · a applied · r rejected · v verify"
 
 
@@ -54,15 +56,15 @@ class ActionCardView(Static, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy_snippet", "Copy"),
-        Binding("n", "copy_notice", "Notice", show=False),
-        Binding("f", "next_flavour", "Flavour", show=False),
-        Binding("a", "mark('applied')", "Applied"),
-        Binding("r", "mark('rejected')", "Rejected", show=False),
-        Binding("v", "verify", "Verify", show=False),
+        Binding("n", "copy_notice", "Notice"),
+        Binding("f", "next_flavour", "Flavour"),
+        Binding("a", "mark('applied')", "Applied", group=MARK_KEYS),
+        Binding("r", "mark('rejected')", "Rejected", group=MARK_KEYS),
+        Binding("v", "verify", "Verify"),
     ]
     """
-    The footer has room for two of them at 80 columns; the card's own Keys row
-    names all six.
+    All six are in the footer while the card has focus (a and r share one
+    label to fit 80 columns); the card's own Keys row names them too.
 
     | Key(s) | Description |
     | :- | :- |
