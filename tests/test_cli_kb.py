@@ -285,6 +285,27 @@ def test_kb_draft_writes_a_case_that_passes_kb_check(
     assert main(["kb", "check", str(kb_dir)]) == 0
 
 
+def test_kb_draft_refuses_to_write_into_the_cases_shipped_in_the_package(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netcase.config import resolve_paths
+    from netcase.diagnose import report
+    from netcase.diagnose.session import SessionStore
+    from netcase.store import make_engine
+
+    store = SessionStore(make_engine(resolve_paths(kb_dir).database_url))
+    session_id = store.start("lab", None, "打印机 连不上", {})
+    store.finish(session_id, [], [], [], [])
+    monkeypatch.setattr(report, "SHIPPED_KB", kb_dir)  # As an install outside a clone.
+    before = sorted(kb_dir.iterdir())
+
+    code = main(["kb", "draft", str(session_id), "--kb", str(kb_dir)])
+
+    assert code == 2
+    assert "--kb DIR or NETCASE_KB" in capsys.readouterr().err
+    assert sorted(kb_dir.iterdir()) == before
+
+
 def test_a_reader_that_stops_early_ends_the_command_quietly(kb_dir: Path) -> None:
     command = [sys.executable, "-m", "netcase", "show", "paypal-telecom-uplink"]
     child = subprocess.Popen(

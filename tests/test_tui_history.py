@@ -26,7 +26,11 @@ def app(tmp_path: Path) -> NetcaseApp:
     kb.open()
     store = SessionStore(kb.engine)
     session_id = store.start("lab", CASE, "FTP 速度慢", {})
-    store.finish(session_id, [], [{"case": TOP, "score": 3.0}], [], [])
+    causes = [
+        {"case": "paypal-telecom-uplink", "score": 5.0, "ruled_out": True},
+        {"case": TOP, "score": 3.0},
+    ]
+    store.finish(session_id, [], causes, [], [])
     return NetcaseApp(kb, Site())
 
 
@@ -53,7 +57,7 @@ async def test_80_columns_show_the_whole_case_id_and_leave_the_top_cause_out(
         assert app.screen.query_one(DataTable).virtual_size.width <= 80
 
 
-async def test_wide_terminals_show_the_case_and_its_top_cause_whole(
+async def test_wide_terminals_show_the_case_and_its_top_cause_not_ruled_out(
     app: NetcaseApp,
 ) -> None:
     async with app.run_test(size=(140, 30)) as pilot:

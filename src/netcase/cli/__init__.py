@@ -122,7 +122,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return probecmd.run(args)
     if args.command == "findings":
         return _findings(args.json)
-    if args.command in ("diagnose", "history", "report", "action") or (
+    if args.command in ("diagnose", "history", "report", "action", "note") or (
         args.command == "kb" and args.kb_command == "draft"
     ):
         return diagcmd.run(args)

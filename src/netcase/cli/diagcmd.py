@@ -11,6 +11,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from netcase.cli.kbcmd import warn_skipped
 from netcase.config import resolve_paths
 from netcase.diagnose.engine import Diagnosis, StepEvent
 from netcase.diagnose.playbook import Step
@@ -18,6 +19,7 @@ from netcase.diagnose.report import (
     draft_case,
     markdown_report,
     session_json,
+    top_cause,
     verification_text,
 )
 from netcase.diagnose.service import DiagnosisService
@@ -112,8 +114,6 @@ def add_parsers(
         "--append", action="store_true", help="add TEXT as a line after the notes"
     )
     # The command dispatcher sends only the commands it lists to this module;
-    # "note" travels under the report command's name, marked by writes_note.
-    note.set_defaults(command="report", writes_note=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         return _diagnose(service, args)
     if args.command == "history":
         return _history(service, args.limit, args.json)
-    if getattr(args, "writes_note", False):
+    if args.command == "note":
         return _note(service, args.session, args.text, args.append)
     if args.command == "report":
         row, steps = service.sessions.load(args.session)
@@ -157,8 +157,7 @@ def _note(service: DiagnosisService, session_id: int, text: str, append: bool) -
 
 def _diagnose(service: DiagnosisService, args: argparse.Namespace) -> int:
     given = dict(_key_value(item) for item in args.set)
-    for problem in service.prepare():
-        print(f"netcase: skipped playbook {problem}", file=sys.stderr)
+    warn_skipped(service.prepare(), "playbook ")
     ask = _ask_yes if args.yes else _ask_terminal
     listener = None if args.json else _print_event
     started: list[int] = []
@@ -351,19 +350,13 @@ def _history(service: DiagnosisService, limit: int, as_json: bool) -> int:
         )
         return EXIT_OK
     for row in rows:
-        top = _top_cause(row) or "-"
+        top = top_cause(row) or "-"
         print(
             f"{row.id:>4}  {row.started:%Y-%m-%d %H:%M}  {row.status:<11} {row.case_id or 'standard':<32} top: {top}"
         )
     if not rows:
         print("No diagnosis yet.")
     return EXIT_OK
-
-
-def _top_cause(row: Any) -> str | None:
-    """Return the best-ranked case the findings did not rule out, if any."""
-    kept = (cause["case"] for cause in row.causes if not cause.get("ruled_out"))
-    return next(kept, None)
 
 
 def _history_item(row: Any) -> dict[str, Any]:
@@ -374,7 +367,7 @@ def _history_item(row: Any) -> dict[str, Any]:
         "site": row.site,
         "case": row.case_id,
         "symptom": row.symptom,
-        "top_cause": _top_cause(row),
+        "top_cause": top_cause(row),
         "actions": [
             {"id": a["id"], "status": a.get("status", "proposed")} for a in row.actions
         ],

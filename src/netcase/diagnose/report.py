@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from netcase.errors import NetcaseError
+from netcase.config import SHIPPED_KB
+from netcase.errors import ConfigError, NetcaseError
 from netcase.store import SessionRow, StepRow
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -44,6 +45,12 @@ def session_json(row: SessionRow, steps: list[StepRow]) -> dict[str, Any]:
         "notes": row.notes,
         "verifies": row.verifies,
     }
+
+
+def top_cause(row: SessionRow) -> str | None:
+    """Return the best-ranked case the findings did not rule out, if any."""
+    kept = (cause["case"] for cause in row.causes if not cause.get("ruled_out"))
+    return next(kept, None)
 
 
 def markdown_report(
@@ -161,7 +168,16 @@ def draft_case(row: SessionRow, kb_dir: Path, today: date | None = None) -> Path
 
     Raises:
         NetcaseError: When a case of the same id already exists.
+        ConfigError: When ``kb_dir`` is the copy of the cases shipped inside
+            the package, which a reinstall would replace.
     """
+    if kb_dir.resolve() == SHIPPED_KB.resolve():
+        raise ConfigError(
+            f"The cases come from the copy inside the installed package "
+            f"({kb_dir}), which a reinstall replaces; give the team's case "
+            "folder with --kb DIR or NETCASE_KB.",
+            title="No case folder to write to",
+        )
     today = today or date.today()
     case_id = f"incident-{today:%Y%m%d}-session-{row.id}"
     path = kb_dir / f"{case_id}.md"

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from netcase.diagnose.report import top_cause
 from netcase.tui.screens.report import ReportScreen
 from netcase.tui.widgets.diag_service import diagnosis_service, notify_failure
 
@@ -57,7 +58,7 @@ def history_cells(row: SessionRow, screen_width: int) -> tuple[str, ...]:
         row.status,
         _short(row.case_id or "standard probes", width),
         actions_cell(row.actions),
-        _short(row.causes[0]["case"] if row.causes else "-", width),
+        _short(top_cause(row) or "-", width),
     )
     return cells if screen_width >= WIDE_FROM else cells[:-1]
 
