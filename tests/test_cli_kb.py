@@ -261,6 +261,21 @@ def test_bare_netcase_opens_the_tui_without_loading_the_command_parsers() -> Non
     assert done.returncode == 0
 
 
+def test_the_tui_module_leaves_the_heavy_libraries_to_its_workers() -> None:
+    # The app draws its first screen before SQLAlchemy, Whoosh or jieba load
+    # (bench/tui_start.py): they load in the worker that opens the cases.
+    code = (
+        "import sys, netcase.tui.app\n"
+        "heavy = {'sqlalchemy', 'sqlmodel', 'whoosh', 'jieba'} & set(sys.modules)\n"
+        "sys.exit(', '.join(sorted(heavy)) or None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 def test_kb_draft_writes_a_case_that_passes_kb_check(
     capsys: pytest.CaptureFixture[str], kb_dir: Path
 ) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from netcase.config import SHIPPED_KB
 from netcase.errors import ConfigError, NetcaseError
-from netcase.store import SessionRow, StepRow
+
+if TYPE_CHECKING:
+    # Only for annotations: the TUI's case screen imports this module, and the
+    # tables would bring SQLAlchemy into the start-up path.
+    from netcase.store import SessionRow, StepRow
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
