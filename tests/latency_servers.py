@@ -9,6 +9,7 @@ import asyncio
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -208,3 +209,84 @@ async def tls_server(cert: Path, key: Path) -> AsyncIterator[TlsServer]:
         server.close()
         await server.wait_closed()
         await asyncio.gather(*handlers, return_exceptions=True)
+
+
+class SourceTlsServer:
+    """A loopback TLS server that treats clients by their source address.
+
+    Each connection is served in its own thread with blocking sockets, so the
+    client's ClientHello waits in the kernel until the server reads it: a
+    delay before the handshake lengthens the client's TLS time only, not its
+    TCP connect (the kernel completes that before ``accept``).
+
+    Attributes:
+        port: The port on 127.0.0.1.
+        delay_s: Seconds to wait before the handshake, by client address.
+        reset: Client addresses whose connection is reset on the ClientHello.
+    """
+
+    def __init__(
+        self, cert: Path, key: Path, delay_s: dict[str, float], reset: set[str]
+    ) -> None:
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(cert, key)
+        self.delay_s = delay_s
+        self.reset = reset
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port: int = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            conn, (peer, _port) = self.listener.accept()
+            if self.stopping.is_set():
+                conn.close()
+                return
+            handler = threading.Thread(target=self._serve, args=(conn, peer))
+            handler.start()
+            self.threads.append(handler)
+
+    def _serve(self, conn: socket.socket, peer: str) -> None:
+        with conn:
+            if peer in self.reset:
+                # Reset on the ClientHello, as a middlebox reading the SNI does;
+                # the client has its connect by then, so only TLS is cut short.
+                conn.recv(1)
+                # socket(7): with linger on and a zero time, close() sends a RST.
+                linger = struct.pack("ii", 1, 0)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                return
+            if self.stopping.wait(self.delay_s.get(peer, 0.0)):
+                return
+            try:
+                with self.context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)  # Until the client hangs up.
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        """Wake the accepting thread with one last connection and wait for all."""
+        self.stopping.set()
+        with socket.create_connection(("127.0.0.1", self.port)):
+            self.acceptor.join()
+        for handler in self.threads:
+            handler.join()
+        self.listener.close()
+
+
+@contextmanager
+def source_tls_server(
+    cert: Path,
+    key: Path,
+    delay_s: dict[str, float] | None = None,
+    reset: set[str] | None = None,
+) -> Iterator[SourceTlsServer]:
+    """Run a :class:`SourceTlsServer` on 127.0.0.1 for the duration of the block."""
+    server = SourceTlsServer(cert, key, delay_s or {}, reset or set())
+    server.acceptor.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -21,10 +21,13 @@ from latency_servers import (
     name_responder,
     openssl_unavailable_reason,
     self_signed_cert,
+    source_tls_server,
     tls_server,
 )
 from netcase.cli import main
 from netcase.errors import ConfigError
+from netcase.probes.findings import Severity
+from netcase.probes.handshake import HandshakeTiming
 from netcase.probes.latency import (
     IcmpNotPermitted,
     LatencyParams,
@@ -800,3 +803,226 @@ async def test_tcp_connect_answered_only_after_a_resent_syn_counts_as_a_loss() -
     assert (sample["status"], sample["rtt_ms"]) == ("retransmitted", None)
     assert sample["detail"].startswith("SYN sent 2 times; answered after")
     assert (uplink["sent"], uplink["received"]) == (1, 0)
+
+
+# Handshake findings: the TCP + TLS times of the uplinks compared.
+
+
+def shaken(
+    measured: UplinkLatency,
+    connect_ms: float | None,
+    tls_ms: float | None,
+    error: str | None = None,
+) -> UplinkLatency:
+    """Give an outcome a made-up TCP + TLS handshake to port 443."""
+    measured.handshake = HandshakeTiming(443, "t", True, connect_ms, tls_ms, error)
+    return measured
+
+
+def of_code(findings: list[Any], code: str) -> list[Any]:
+    return [finding for finding in findings if finding.code == code]
+
+
+def test_a_handshake_far_slower_than_the_fastest_is_slow_with_numbers() -> None:
+    telecom = shaken(outcome("telecom", [40.0] * 10), 320.0, 1480.0)
+    unicom = shaken(outcome("unicom", [35.0] * 10), 60.0, 150.0)
+
+    findings = latency_findings(
+        [telecom, unicom], Thresholds(), "www.paypalobjects.com"
+    )
+
+    (slow,) = of_code(findings, "uplink.handshake_slow")
+    assert slow.summary == (
+        "telecom: TCP + TLS handshake 1.8 s (connect 0.32 s, TLS 1.5 s) to "
+        "www.paypalobjects.com, 8.6x unicom's 0.21 s"
+    )
+    assert slow.severity == Severity.WARNING
+    assert slow.data == {
+        "uplink": "telecom",
+        "source": "10.0.7.2",
+        "port": 443,
+        "best_uplink": "unicom",
+        "best_handshake_ms": 210.0,
+        "handshake_ms": 1800.0,
+        "connect_ms": 320.0,
+        "tls_ms": 1480.0,
+        "ratio": 8.57,
+    }
+    (best,) = of_code(findings, "uplink.best")
+    assert best.summary.endswith(", TCP + TLS handshake 0.21 s")
+
+
+@pytest.mark.parametrize(
+    ("fast_ms", "slow_ms", "flagged"),
+    [
+        ((0.5, 1.0), (2.0, 4.0), False),  # 4x, but only 4.5 ms more.
+        ((40.0, 60.0), (80.0, 100.0), False),  # 80 ms more, but only 1.8x.
+        ((10.0, 10.0), (20.0, 25.0), True),  # 2.25x and 25 ms more.
+    ],
+)
+def test_handshake_slow_needs_both_the_ratio_and_the_margin(
+    fast_ms: tuple[float, float], slow_ms: tuple[float, float], flagged: bool
+) -> None:
+    thresholds = Thresholds(rtt_ratio=2.0, rtt_margin_ms=10.0)
+    fast = shaken(outcome("a", [5.0] * 5), *fast_ms)
+    slow = shaken(outcome("b", [5.0] * 5), *slow_ms)
+
+    findings = latency_findings([fast, slow], thresholds, "t")
+
+    assert named_in(findings, "uplink.handshake_slow") == (["b"] if flagged else [])
+
+
+def named_in(findings: list[Any], code: str) -> list[str]:
+    return [finding.data["uplink"] for finding in of_code(findings, code)]
+
+
+def test_a_failed_handshake_while_another_finished_is_handshake_failed() -> None:
+    timed_out = "TLS handshake timed out after 1 s"
+    telecom = shaken(outcome("telecom", [40.0] * 10), 300.0, None, timed_out)
+    unicom = shaken(outcome("unicom", [35.0] * 10), 60.0, 150.0)
+
+    findings = latency_findings([telecom, unicom], Thresholds(), "pay.test")
+
+    (failed,) = of_code(findings, "uplink.handshake_failed")
+    assert failed.summary == (
+        "telecom: TCP + TLS handshake failed to pay.test: TLS handshake timed out "
+        "after 1 s (connect 0.30 s); unicom: 0.21 s"
+    )
+    assert failed.severity == Severity.ERROR
+    assert failed.data["error"] == timed_out
+    assert (failed.data["connect_ms"], failed.data["best_uplink"]) == (300.0, "unicom")
+
+
+def test_a_connect_reset_names_no_connect_time() -> None:
+    reset = "TCP connect failed: Connection refused"
+    telecom = shaken(outcome("telecom", [40.0] * 10), None, None, reset)
+    unicom = shaken(outcome("unicom", [35.0] * 10), 8.0, 12.0)
+
+    findings = latency_findings([telecom, unicom], Thresholds(), "t")
+
+    (failed,) = of_code(findings, "uplink.handshake_failed")
+    assert failed.summary == (
+        "telecom: TCP + TLS handshake failed to t: TCP connect failed: Connection "
+        "refused; unicom: 20.0 ms"
+    )
+    assert failed.data["connect_ms"] is None
+
+
+def test_handshakes_failing_on_every_uplink_are_no_finding() -> None:
+    refused_reason = "TCP connect failed: Connection refused"
+    both = [
+        shaken(outcome("a", [5.0] * 5), None, None, refused_reason),
+        shaken(outcome("b", [6.0] * 5), None, None, "TCP connect timed out after 1 s"),
+    ]
+
+    codes = {finding.code for finding in latency_findings(both, Thresholds(), "t")}
+
+    assert codes == {"uplink.best"}
+
+
+def test_without_handshakes_nothing_about_them_is_said() -> None:
+    plain = [outcome("a", [5.0] * 5), outcome("b", [500.0] * 5)]
+
+    findings = latency_findings(plain, Thresholds(), "t")
+
+    assert not of_code(findings, "uplink.handshake_slow")
+    assert "handshake_ms" not in of_code(findings, "uplink.best")[0].data
+
+
+def test_best_passes_over_an_uplink_whose_handshake_failed() -> None:
+    reset = "TLS handshake failed: Connection reset by peer"
+    telecom = shaken(outcome("telecom", [20.0] * 10), 20.0, None, reset)
+    unicom = shaken(outcome("unicom", [25.0] * 10), 25.0, 30.0)
+
+    findings = latency_findings([telecom, unicom], Thresholds(), "t")
+
+    assert named_in(findings, "uplink.best") == ["unicom"]
+    assert named_in(findings, "uplink.handshake_failed") == ["telecom"]
+    assert not of_code(findings, "uplink.all_degraded")
+
+
+def test_a_lossy_line_and_a_line_with_a_slow_handshake_are_all_degraded() -> None:
+    lossy = shaken(outcome("telecom", [30.0] * 8 + [None] * 2), 30.0, 40.0)
+    slow_tls = shaken(outcome("unicom", [35.0] * 10), 40.0, 400.0)
+
+    findings = latency_findings([lossy, slow_tls], Thresholds(), "t")
+
+    assert codes_by_uplink(findings)["unicom"] == [
+        "uplink.handshake_slow",
+        "uplink.best",
+    ]
+    (degraded,) = of_code(findings, "uplink.all_degraded")
+    assert "unicom: 0% loss, median 35.0 ms, TCP + TLS handshake 0.44 s" in (
+        degraded.summary
+    )
+
+
+def test_the_findings_command_lists_the_handshake_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["findings"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    meanings = {line.split()[0]: line for line in lines if line.strip()}
+    assert "TLS handshake takes far longer" in meanings["uplink.handshake_slow"]
+    assert "while another uplink's succeeded" in meanings["uplink.handshake_failed"]
+
+
+# Handshakes through two loopback sources to a server that treats them apart.
+
+
+async def test_a_tls_server_slow_for_one_source_makes_that_uplink_handshake_slow(
+    certificate: tuple[Path, Path],
+) -> None:
+    with source_tls_server(*certificate, delay_s={"127.0.0.3": 0.3}) as server:
+        params = LatencyParams(
+            "127.0.0.1",
+            LOOPBACK_UPLINKS,
+            count=2,
+            interval_s=0.01,
+            timeout_s=5.0,
+            method="tcp",
+            tcp_port=server.port,
+            tls=True,
+            tls_verify=False,
+        )
+        result = await measure_latency(params)
+
+    findings = result.to_json()["findings"]
+    (slow,) = [f for f in findings if f["code"] == "uplink.handshake_slow"]
+    handshakes = {name: u["handshake"] for name, u in by_name(result).items()}
+    assert (slow["data"]["uplink"], slow["data"]["best_uplink"]) == ("b", "a")
+    assert slow["data"]["source"] == "127.0.0.3"
+    assert slow["data"]["tls_ms"] == handshakes["b"]["tls_ms"]
+    best_ms = handshakes["a"]["connect_ms"] + handshakes["a"]["tls_ms"]
+    assert slow["data"]["best_handshake_ms"] == pytest.approx(best_ms, abs=0.002)
+    assert slow["summary"].startswith("b: TCP + TLS handshake 0.")
+    assert f"to 127.0.0.1, {slow['data']['ratio']:.1f}x a's " in slow["summary"]
+    assert named(result, "uplink.best") == ["a"]
+
+
+async def test_a_tls_server_resetting_one_source_makes_that_uplink_handshake_failed(
+    certificate: tuple[Path, Path],
+) -> None:
+    with source_tls_server(*certificate, reset={"127.0.0.3"}) as server:
+        params = LatencyParams(
+            "127.0.0.1",
+            LOOPBACK_UPLINKS,
+            count=2,
+            interval_s=0.01,
+            method="tcp",
+            tcp_port=server.port,
+            tls=True,
+            tls_verify=False,
+        )
+        result = await measure_latency(params)
+
+    findings = result.to_json()["findings"]
+    (failed,) = [f for f in findings if f["code"] == "uplink.handshake_failed"]
+    assert failed["data"]["uplink"] == "b"
+    assert failed["data"]["error"] == "TLS handshake failed: Connection reset by peer"
+    assert failed["summary"].startswith(
+        "b: TCP + TLS handshake failed to 127.0.0.1: TLS handshake failed: "
+        "Connection reset by peer (connect "
+    )
+    assert named(result, "uplink.best") == ["a"]

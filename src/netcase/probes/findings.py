@@ -37,8 +37,10 @@ FINDING_CODES: dict[str, str] = {
     "uplink.down": "No reply at all through this uplink.",
     "uplink.loss": "Packet loss through this uplink is over the threshold.",
     "uplink.slow": "This uplink's RTT is over the threshold or far above the best uplink's.",
-    "uplink.best": "The uplink with the least loss and lowest RTT to the target.",
-    "uplink.all_degraded": "Every uplink is lossy, slow or down: the cause is beyond the site.",
+    "uplink.handshake_slow": "This uplink's TCP connect plus TLS handshake takes far longer than the fastest uplink's (ratio and margin as for uplink.slow).",
+    "uplink.handshake_failed": "This uplink's TCP connect or TLS handshake failed (timeout, reset, untrusted certificate) while another uplink's succeeded.",
+    "uplink.best": "The uplink with acceptable loss, a sound handshake where one was timed, and the lowest RTT to the target.",
+    "uplink.all_degraded": "Every uplink is down, lossy, slow, or has a slow or failed handshake: the cause is beyond the site.",
     # Throughput
     "throughput.low": "The measured rate is under the expected rate.",
     "throughput.recovered_after_reconnect": "The re-test after the person's action is much faster.",

@@ -36,6 +36,13 @@ class HandshakeTiming:
     tls_ms: float | None = None
     error: str | None = None
 
+    @property
+    def total_ms(self) -> float | None:
+        """The TCP connect and the TLS handshake together, or None unless both ended well."""
+        if self.error is not None or self.connect_ms is None or self.tls_ms is None:
+            return None
+        return self.connect_ms + self.tls_ms
+
     def to_json(self) -> dict[str, Any]:
         """Return the timing as plain JSON values."""
         return {
@@ -91,15 +98,15 @@ async def time_handshake(
         tls_ms = await _tls(sock, server_name or address, timeout_s, verify)
         timing = HandshakeTiming(port, sni, verify, connect_ms, tls_ms)
     except TimeoutError:
-        step = "TLS handshake" if timing.connect_ms is not None else "TCP connect"
-        timing = _failed(timing, f"{step} timed out after {timeout_s:g} s")
+        timing = _failed(timing, f"{_step(timing)} timed out after {timeout_s:g} s")
     except ssl.SSLCertVerificationError as exc:
         timing = _failed(timing, f"TLS certificate not trusted: {exc.verify_message}")
     except ssl.SSLError as exc:
         timing = _failed(timing, f"TLS handshake failed: {exc.reason or exc}")
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        timing = _failed(timing, f"TCP connect failed: {reason}")
+        # A reset after the connect stopped the handshake, not the connect.
+        timing = _failed(timing, f"{_step(timing)} failed: {reason}")
     finally:
         sock.close()
     log.debug("handshake %s:%d from %s: %s", address, port, source, timing)
@@ -114,6 +121,11 @@ def _sni(server_name: str | None) -> str | None:
     except ValueError:
         return server_name
     return None
+
+
+def _step(timing: HandshakeTiming) -> str:
+    """Name the step that was under way: the TLS handshake once connected."""
+    return "TLS handshake" if timing.connect_ms is not None else "TCP connect"
 
 
 def _failed(timing: HandshakeTiming, error: str) -> HandshakeTiming:

@@ -8,6 +8,11 @@ from typing import Any
 
 from netcase.probes.findings import Finding, Severity
 from netcase.probes.handshake import HandshakeTiming
+from netcase.probes.latency_handshake import (
+    format_duration,
+    handshake_findings,
+    handshake_total_ms,
+)
 from netcase.probes.latency_series import SEND_FAILED, Sample
 from netcase.site import Thresholds, Uplink
 
@@ -157,24 +162,35 @@ def _probe_word(outcome: UplinkLatency) -> str:
     return "pings" if outcome.method == "icmp" else "TCP connects"
 
 
-def _rank(outcome: UplinkLatency, thresholds: Thresholds) -> tuple[bool, float, float]:
+def _rank(
+    outcome: UplinkLatency, thresholds: Thresholds, shaky: set[str]
+) -> tuple[bool, bool, float, float]:
     stats = outcome.stats
     median_ms = stats.median_ms if stats else float("inf")
-    return (outcome.loss_pct > thresholds.loss_pct, median_ms, outcome.loss_pct)
+    lossy = outcome.loss_pct > thresholds.loss_pct
+    return (lossy, outcome.name in shaky, median_ms, outcome.loss_pct)
 
 
 def best_uplink(
-    outcomes: list[UplinkLatency], thresholds: Thresholds
+    outcomes: list[UplinkLatency],
+    thresholds: Thresholds,
+    shaky: set[str] | None = None,
 ) -> UplinkLatency | None:
     """Return the uplink with acceptable loss and the lowest median RTT.
 
     When every uplink is lossy, the lowest median of them wins; an uplink
     without a single reply never does.
+
+    Args:
+        outcomes: The uplinks measured.
+        thresholds: The loss limit.
+        shaky: The uplinks whose handshake was slow or failed: of those with
+            acceptable loss, they come after every other one.
     """
     answering = [o for o in outcomes if o.error is None and o.received > 0]
     if not answering:
         return None
-    return min(answering, key=lambda outcome: _rank(outcome, thresholds))
+    return min(answering, key=lambda o: _rank(o, thresholds, shaky or set()))
 
 
 def latency_findings(
@@ -182,11 +198,14 @@ def latency_findings(
 ) -> list[Finding]:
     """Return the uplink findings of one run towards ``target``."""
     measured = [outcome for outcome in outcomes if outcome.error is None]
-    best = best_uplink(measured, thresholds)
+    handshakes = handshake_findings(measured, thresholds, target)
+    shaky = {finding.data["uplink"] for finding in handshakes}
+    best = best_uplink(measured, thresholds, shaky)
     findings: list[Finding] = []
     degraded: list[UplinkLatency] = []
     for outcome in measured:
         problems = _problems(outcome, best, thresholds, target)
+        problems += [f for f in handshakes if f.data["uplink"] == outcome.name]
         findings.extend(problems)
         if problems:
             degraded.append(outcome)
@@ -300,11 +319,25 @@ def _best_finding(best: UplinkLatency) -> Finding:
         "median_ms": median_ms,
     }
     summary = f"Best uplink {describe(best)}"
+    handshake_ms = handshake_total_ms(best)
+    if handshake_ms is not None:
+        data["handshake_ms"] = round(handshake_ms, 3)
+        summary += f", TCP + TLS handshake {format_duration(handshake_ms)}"
     return Finding("uplink.best", Severity.INFO, summary, data)
 
 
 def _all_degraded_finding(measured: list[UplinkLatency], target: str) -> Finding:
-    details = "; ".join(describe(outcome) for outcome in measured)
+    details = "; ".join(_with_handshake(outcome) for outcome in measured)
     summary = f"Every uplink is degraded towards {target} ({details})"
     data = {"uplinks": [outcome.name for outcome in measured]}
     return Finding("uplink.all_degraded", Severity.ERROR, summary, data)
+
+
+def _with_handshake(outcome: UplinkLatency) -> str:
+    """Return :func:`describe`'s text and, where one was timed, the handshake's."""
+    timing = outcome.handshake
+    if timing is None:
+        return describe(outcome)
+    total_ms = timing.total_ms
+    handshake = "failed" if total_ms is None else format_duration(total_ms)
+    return f"{describe(outcome)}, TCP + TLS handshake {handshake}"
