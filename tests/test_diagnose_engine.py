@@ -66,11 +66,18 @@ def finding(code: str, summary: str, **data: Any) -> Finding:
 class FakeProbes:
     """Probes that answer with chosen findings and note how they were called."""
 
-    def __init__(self, dns_codes: list[Finding], line_codes: list[Finding]) -> None:
+    def __init__(
+        self,
+        dns_codes: list[Finding],
+        line_codes: list[Finding],
+        dns_ends_last: bool = False,
+    ) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.running = 0
         self.most_running = 0
         self.dns_codes, self.line_codes = dns_codes, line_codes
+        self.dns_ends_last = dns_ends_last
+        self.lines_ended = asyncio.Event()
 
     def spec(self, name: str, findings: list[Finding]) -> ProbeSpec:
         async def run(params: dict[str, Any], site: Site, progress: Any) -> ProbeResult:
@@ -79,7 +86,11 @@ class FakeProbes:
             self.most_running = max(self.most_running, self.running)
             await asyncio.sleep(0)
             await asyncio.sleep(0)
+            if name == "fake_dns" and self.dns_ends_last:
+                await self.lines_ended.wait()
             self.running -= 1
+            if name == "fake_lines":
+                self.lines_ended.set()
             return ProbeResult(name, datetime.now(UTC), 0.0, params, {}, list(findings))
 
         def compare(
@@ -173,6 +184,43 @@ async def test_lossy_line_proposes_switch_line_to_the_best_uplink_with_numbers(
     assert "ip rule add from 10.0.3.27/32 lookup wan_unicom" in card.snippets["linux"]
     assert "Unicom" in card.notice["en"] and "Unicom" in card.notice["zh"]
     assert card.verify == ["lines", "lines-again"]
+
+
+async def test_a_line_another_step_found_degraded_is_never_the_switch_target(
+    store: SessionStore,
+) -> None:
+    # The first step's pings call telecom best; the next step's handshakes
+    # through telecom fail. The user must not be moved to telecom.
+    pings = [finding("uplink.best", "telecom: median 20 ms", uplink="telecom")]
+    handshakes = [
+        finding("uplink.handshake_failed", "telecom: TLS reset", uplink="telecom"),
+        finding("uplink.loss", "telecom: 30% loss", uplink="telecom"),
+        finding("uplink.best", "unicom: 0.21 s", uplink="unicom"),
+    ]
+    engine, playbook = build(FakeProbes(pings, handshakes), store)
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), always_done
+    )
+
+    assert result.actions[0].params["to_uplink"] == "unicom"
+
+
+async def test_findings_are_kept_in_playbook_order_whichever_step_ends_first(
+    store: SessionStore,
+) -> None:
+    fakes = FakeProbes(
+        [finding("dns.consistent", "agree")], LOSSY_LINES, dns_ends_last=True
+    )
+    engine, playbook = build(fakes, store)
+
+    result = await engine.run(
+        playbook, resolve_inputs(playbook, {"user_ip": "10.0.3.27"}), always_done
+    )
+
+    assert [outcome.step.id for outcome in result.steps][:2] == ["lines", "names"]
+    order = [f.code for f in result.findings]
+    assert order[:3] == ["dns.consistent", "uplink.loss", "uplink.best"]
 
 
 async def test_split_horizon_rules_the_line_case_out_and_names_why(

@@ -24,7 +24,7 @@ from netcase.diagnose.stages import skipped_before_retest, stages
 from netcase.diagnose.templates import TemplateError, fill
 from netcase.errors import NetcaseError
 from netcase.kb.case import Case
-from netcase.probes.findings import Finding
+from netcase.probes.findings import UPLINK_TROUBLE, Finding
 from netcase.probes.registry import PROBES, ProbeSpec
 from netcase.probes.result import ProbeResult
 from netcase.site import Site
@@ -270,8 +270,15 @@ class DiagnosisEngine:
                     spec.compare(before.result, outcome.result, self.site)
                 )
         diagnosis.steps.append(outcome)
-        if outcome.result is not None:
-            diagnosis.findings.extend(outcome.result.findings)
+        # In playbook order, whichever step of a stage ended first.
+        diagnosis.findings = [
+            finding
+            for done in sorted(
+                diagnosis.steps, key=lambda o: playbook.steps.index(o.step)
+            )
+            if done.result is not None
+            for finding in done.result.findings
+        ]
         self.sessions.record_step(
             diagnosis.session_id,
             StepRow(
@@ -383,6 +390,17 @@ def _context(
 ) -> dict[str, Any]:
     """Values ``{name}`` may look up: inputs, site values, findings' data."""
     context: dict[str, Any] = {"site.name": site.name, "site.router": site.router}
+    # The first finding of a code gives its values, but an uplink another step
+    # found degraded is never the one to move a user to.
+    troubled = {
+        finding.data.get("uplink")
+        for finding in findings
+        if finding.code in UPLINK_TROUBLE
+    }
+    findings = sorted(
+        findings,
+        key=lambda f: f.code == "uplink.best" and f.data.get("uplink") in troubled,
+    )
     for finding in reversed(findings):
         context.update(
             {f"{finding.code}.{key}": value for key, value in finding.data.items()}

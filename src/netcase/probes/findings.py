@@ -58,6 +58,17 @@ FINDING_CODES: dict[str, str] = {
     "container.localtime_not_mounted": "The container's /etc/localtime is its own file, not a mount: tzdata can replace it.",
 }
 
+UPLINK_TROUBLE = frozenset(
+    {
+        "uplink.down",
+        "uplink.loss",
+        "uplink.slow",
+        "uplink.handshake_slow",
+        "uplink.handshake_failed",
+    }
+)
+"""Codes that say one named uplink (``data["uplink"]``) is degraded."""
+
 
 @dataclass(frozen=True)
 class Finding:
