@@ -53,11 +53,12 @@ class Thresholds:
     loss_pct: float = 5.0
     """Loss above this, in percent, is ``uplink.loss``."""
     rtt_ratio: float = 2.0
-    """An uplink's median RTT over this multiple of the best one's is ``uplink.slow``."""
+    """An uplink's median RTT (or TCP + TLS handshake) over this multiple of the
+    best one's is ``uplink.slow`` (``uplink.handshake_slow``)."""
     rtt_ms: float = 200.0
     """A median RTT above this is ``uplink.slow`` whatever the others do."""
     rtt_margin_ms: float = 10.0
-    """The ratio test of ``uplink.slow`` also needs this many ms above the best."""
+    """The ratio tests also need this many ms above the best uplink (jitter)."""
     throughput_ratio: float = 2.0
     """A re-test this many times faster than before is a recovery."""
     throughput_low_mbps: float = 5.0
