@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from kbfiles import case_text
 from netcase.kb.case import read_case
 
@@ -74,6 +76,54 @@ def test_a_single_alias_is_refused_too() -> None:
     )
 
     assert "YAML aliases" in problems_of(text)[0][1]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2024-13-45", "month must be in 1..12"),
+        ("2024-02-30", "day is out of range for month"),
+        ("2024-01-01 25:00:00", "hour must be in 0..23"),
+    ],
+)
+def test_a_date_that_is_no_real_date_is_named_with_its_line(
+    value: str, reason: str
+) -> None:
+    text = case_text("sample-case")
+    created_at = (
+        text.splitlines().index(
+            next(line for line in text.splitlines() if line.startswith("created:"))
+        )
+        + 1
+    )
+    text = text.replace(
+        next(line for line in text.splitlines() if line.startswith("created:")),
+        f"created: {value}",
+    )
+
+    assert problems_of(text) == [
+        (
+            created_at,
+            f"Broken YAML in the front matter: a value cannot be read ({reason}).",
+        )
+    ]
+
+
+def test_a_key_given_twice_is_refused_at_its_second_line() -> None:
+    text = case_text("sample-case").replace(
+        "tags: [test, lab]", "tags: [test, lab]\ntitle: Another title"
+    )
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines, 1) if line.startswith("title:"))
+    second = lines.index("title: Another title") + 1
+
+    assert problems_of(text) == [
+        (
+            second,
+            "Broken YAML in the front matter: the key 'title' is given twice "
+            f"(first on line {first}).",
+        )
+    ]
 
 
 def test_missing_front_matter_is_reported_on_line_one() -> None:

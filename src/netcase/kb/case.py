@@ -208,8 +208,15 @@ def _load_front_matter(front_text: str) -> tuple[Any, dict[str, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        _refuse_aliases(node)
-        value = loader.construct_document(node)
+        _check_nodes(node)
+        try:
+            value = loader.construct_document(node)
+        except (ValueError, OverflowError) as exc:
+            # A date such as 2024-13-45 has the form of a date but is none.
+            raise yaml.MarkedYAMLError(
+                problem=f"a value cannot be read ({exc})",
+                problem_mark=_unreadable_date(loader, node) or node.start_mark,
+            ) from exc
     finally:
         loader.dispose()
     key_lines: dict[str, int] = {}
@@ -217,14 +224,16 @@ def _load_front_matter(front_text: str) -> tuple[Any, dict[str, int]]:
     return value, key_lines
 
 
-def _refuse_aliases(root: yaml.Node) -> None:
-    """Refuse a node used twice, which only an alias (``*name``) makes.
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse what YAML allows but a case file should not hold.
 
-    Nested aliases expand exponentially once walked or saved (a few lines
-    can stand for gigabytes), and a case file has no need of them.
+    A node used twice, which only an alias (``*name``) makes: nested aliases
+    expand exponentially once walked or saved (a few lines can stand for
+    gigabytes). And a key given twice in one mapping, of which YAML keeps
+    the last without a word.
 
     Raises:
-        yaml.MarkedYAMLError: At the line that repeats a node.
+        yaml.MarkedYAMLError: At the line of the repeated node or key.
     """
     seen: set[int] = set()
     pending: list[tuple[yaml.Node, yaml.Mark]] = [(root, root.start_mark)]
@@ -238,11 +247,43 @@ def _refuse_aliases(root: yaml.Node) -> None:
             )
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(node)
             for key_node, value_node in node.value:
                 pending.append((key_node, key_node.start_mark))
                 pending.append((value_node, key_node.start_mark))
         elif isinstance(node, yaml.SequenceNode):
             pending.extend((item, node.start_mark) for item in node.value)
+
+
+def _refuse_repeated_keys(mapping: yaml.MappingNode) -> None:
+    first_line: dict[str, int] = {}
+    for key_node, _value in mapping.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        if key_node.value in first_line:
+            raise yaml.MarkedYAMLError(
+                problem=f"the key {key_node.value!r} is given twice (first on "
+                f"line {first_line[key_node.value]})",
+                problem_mark=key_node.start_mark,
+            )
+        first_line[key_node.value] = key_node.start_mark.line + 2
+
+
+def _unreadable_date(loader: Any, root: yaml.Node) -> yaml.Mark | None:
+    """Return where the first date that is not a real date stands, if any."""
+    pending = [root]
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":timestamp"):
+            try:
+                loader.construct_yaml_timestamp(node)
+            except (ValueError, OverflowError):
+                return node.start_mark
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return None
 
 
 def _note_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
