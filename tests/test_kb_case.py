@@ -84,6 +84,7 @@ def test_a_single_alias_is_refused_too() -> None:
         ("2024-13-45", "month must be in 1..12"),
         ("2024-02-30", "day is out of range for month"),
         ("2024-01-01 25:00:00", "hour must be in 0..23"),
+        ("!!timestamp 2024-1-x", "not a date"),
     ],
 )
 def test_a_date_that_is_no_real_date_is_named_with_its_line(
@@ -211,3 +212,15 @@ def test_document_round_trip_keeps_every_field() -> None:
     assert case is not None
 
     assert type(case).from_document(case.to_document()) == case
+
+
+def test_a_date_with_a_time_of_day_is_read_as_its_date() -> None:
+    text = case_text("sample-case")
+    created = next(line for line in text.splitlines() if line.startswith("created:"))
+
+    case, problems = read_case(
+        PATH, text.replace(created, "created: 2025-01-02 09:30:00")
+    )
+
+    assert problems == [] and case is not None
+    assert case.created == date(2025, 1, 2)

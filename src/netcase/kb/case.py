@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -211,10 +211,12 @@ def _load_front_matter(front_text: str) -> tuple[Any, dict[str, int]]:
         _check_nodes(node)
         try:
             value = loader.construct_document(node)
-        except (ValueError, OverflowError) as exc:
-            # A date such as 2024-13-45 has the form of a date but is none.
+        except (ValueError, OverflowError, AttributeError) as exc:
+            # A date such as 2024-13-45 has the form of a date but is none;
+            # tagged !!timestamp, it does not even match the form.
+            reason = "not a date" if isinstance(exc, AttributeError) else exc
             raise yaml.MarkedYAMLError(
-                problem=f"a value cannot be read ({exc})",
+                problem=f"a value cannot be read ({reason})",
                 problem_mark=_unreadable_date(loader, node) or node.start_mark,
             ) from exc
     finally:
@@ -277,7 +279,7 @@ def _unreadable_date(loader: Any, root: yaml.Node) -> yaml.Mark | None:
         if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":timestamp"):
             try:
                 loader.construct_yaml_timestamp(node)
-            except (ValueError, OverflowError):
+            except (ValueError, OverflowError, AttributeError):
                 return node.start_mark
         elif isinstance(node, yaml.MappingNode):
             pending.extend(part for pair in node.value for part in pair)
@@ -430,6 +432,8 @@ def _check_dates(meta: dict[Any, Any], at: Any) -> list[Problem]:
 
 
 def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()  # A time of day is more than a case needs.
     if isinstance(value, date):
         return value
     if isinstance(value, str):
