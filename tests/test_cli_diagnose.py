@@ -115,9 +115,12 @@ SWITCH_CARD = {
 
 
 def saved_session(
-    sessions: SessionStore, inputs: dict[str, str] | None = None, **card_changes: object
+    sessions: SessionStore,
+    inputs: dict[str, str] | None = None,
+    site: str = "lab",
+    **card_changes: object,
 ) -> int:
-    session_id = sessions.start("lab", WIFI_CASE, "FTP 速度慢", inputs or {})
+    session_id = sessions.start(site, WIFI_CASE, "FTP 速度慢", inputs or {})
     finding = {
         "code": "uplink.loss",
         "severity": "warning",
@@ -213,13 +216,24 @@ def test_action_mark_prints_the_card_as_json_with_the_json_flag(
     assert (card["id"], card["status"]) == ("switch-user-line", "applied")
 
 
+WEAK_LINK = Path(__file__).parent / "samples" / "wifi" / "iw_link_weak.txt"
+
+
+def applied_wifi_session(sessions: SessionStore, site: str = "default") -> int:
+    """A session whose applied card re-runs the Wi-Fi link step from a sample."""
+    return saved_session(
+        sessions,
+        inputs={"wifi_before": str(WEAK_LINK)},
+        site=site,
+        verify=["link"],
+        status="applied",
+    )
+
+
 def test_action_verify_prints_the_new_session_and_its_finding_codes(
     capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
 ) -> None:
-    weak_link = Path(__file__).parent / "samples" / "wifi" / "iw_link_weak.txt"
-    session_id = saved_session(
-        sessions, inputs={"wifi_before": str(weak_link)}, verify=["link"]
-    )
+    session_id = applied_wifi_session(sessions)
 
     code, out, _ = run_cli(
         capsys, "action", str(session_id), "switch-user-line", "verify",
@@ -230,19 +244,96 @@ def test_action_verify_prints_the_new_session_and_its_finding_codes(
     verification = row.actions[0]["verification"]
     assert code == 0
     assert verification["findings"] == ["wifi.weak_signal"]
-    assert out == (
+    assert out.startswith(
         f"Action switch-user-line of session {session_id} was verified in "
-        f"session {verification['session']}: cleared (found: wifi.weak_signal).\n"
+        f"session {verification['session']}: "
     )
+    assert out.endswith("(found: wifi.weak_signal).\n")
+
+
+def test_verify_cannot_tell_when_the_uplink_of_the_fault_was_not_measured(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = applied_wifi_session(sessions)
+
+    _, out, _ = run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "verify",
+        "--kb", str(kb_dir), "--yes",
+    )  # fmt: skip
+
+    verification = sessions.load(session_id)[0].actions[0]["verification"]
+    assert verification["verdict"] == "cannot tell"
+    assert verification["unmeasured"] == ["telecom"]
+    assert "cleared" not in out
+    assert ": cannot tell: telecom was not measured (found: wifi.weak_signal)" in out
+
+
+def test_verify_refuses_a_session_diagnosed_with_another_site_profile(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = applied_wifi_session(sessions, site="lab")
+
+    code, out, err = run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "verify",
+        "--kb", str(kb_dir), "--yes",
+    )  # fmt: skip
+
+    assert (code, out) == (2, "")
+    assert "with the site profile 'lab', but the current one is 'default'" in err
+    assert "pass the same --site FILE (or NETCASE_SITE)" in err
+    assert "verification" not in sessions.load(session_id)[0].actions[0]
+    assert [row.id for row in sessions.history()] == [session_id]
+
+
+@pytest.mark.parametrize("status", ["proposed", "rejected"])
+def test_verify_refuses_an_action_not_marked_applied(
+    capsys: pytest.CaptureFixture[str],
+    kb_dir: Path,
+    sessions: SessionStore,
+    status: str,
+) -> None:
+    session_id = saved_session(sessions, site="default", status=status)
+
+    code, _, err = run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "verify",
+        "--kb", str(kb_dir), "--yes",
+    )  # fmt: skip
+
+    assert code == 2
+    assert f"The action 'switch-user-line' is {status}, not applied" in err
+    assert f"netcase action {session_id} switch-user-line applied" in err
+    assert "verification" not in sessions.load(session_id)[0].actions[0]
+
+
+def test_verify_refuses_a_card_whose_snippets_hold_a_placeholder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sessions: SessionStore
+) -> None:
+    folder = tmp_path / "paypal-kb"
+    folder.mkdir()
+    shutil.copy(REPO_KB / f"{PAYPAL_CASE}.md", folder)
+    session_id = sessions.start("default", PAYPAL_CASE, "paypal 打不开", {})
+    card = {
+        **SWITCH_CARD,
+        "case": PAYPAL_CASE,
+        "missing": ["user_ip"],
+        "status": "applied",
+    }
+    sessions.finish(session_id, [], [], [], [card])
+
+    code, _, err = run_cli(
+        capsys, "action", str(session_id), "switch-user-line", "verify",
+        "--kb", str(folder), "--yes",
+    )  # fmt: skip
+
+    assert code == 2
+    assert "still shows <user_ip> in its snippets" in err
+    assert "verification" not in sessions.load(session_id)[0].actions[0]
 
 
 def test_verification_is_listed_in_its_card_not_in_the_history(
     capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
 ) -> None:
-    weak_link = Path(__file__).parent / "samples" / "wifi" / "iw_link_weak.txt"
-    session_id = saved_session(
-        sessions, inputs={"wifi_before": str(weak_link)}, verify=["link"]
-    )
+    session_id = applied_wifi_session(sessions)
     run_cli(
         capsys, "action", str(session_id), "switch-user-line", "verify",
         "--kb", str(kb_dir), "--yes",

@@ -682,13 +682,16 @@ def test_verdict_counts_the_same_fault_on_the_same_uplink_only(
         finding("uplink.best", "unicom: 0% loss", uplink="unicom"),
     ]
 
-    record = verification_record(15, SAVED_LOSS, {"uplink.loss", "uplink.best"}, after)
+    record = verification_record(
+        15, SAVED_LOSS, {"uplink.loss", "uplink.best"}, after, {"telecom", "unicom"}
+    )
 
     assert record == {
         "session": 15,
         "findings": ["uplink.best", "uplink.loss"],
         "verdict": verdict,
         "still_seen": still,
+        "unmeasured": [],
     }
 
 

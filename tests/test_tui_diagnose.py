@@ -676,6 +676,32 @@ async def test_a_card_with_a_placeholder_is_not_marked_applied_and_says_why(
         assert saved["status"] == "proposed"
 
 
+async def test_verifying_a_session_of_another_site_is_refused_as_a_warning(
+    kb_dir: Path,
+) -> None:
+    kb = KnowledgeBase(resolve_paths(kb_dir))
+    kb.open()
+    service = DiagnosisService(kb, Site())
+    card, _site = switch_line_card()
+    card.status = "applied"
+    session_id = service.sessions.start("lab", None, "", {})
+    service.sessions.finish(session_id, [], [], [], [card.to_json()])
+    app = PanelApp(service, Diagnosis(session_id, None, actions=[card]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+        await pilot.press("v")
+        await settle(app, pilot)
+
+        (refusal,) = app._notifications
+        assert refusal.severity == "warning"
+        assert "site profile 'lab', but the current one is 'default'" in (
+            refusal.message
+        )
+        assert "verification" not in service.sessions.load(session_id)[0].actions[0]
+        assert [row.id for row in service.sessions.history()] == [session_id]
+
+
 async def test_report_screen_edits_the_notes_and_shows_them_in_the_report(
     kb_dir: Path,
 ) -> None:

@@ -145,7 +145,9 @@ def verification_text(verification: dict[str, Any]) -> str:
 
     For example ``session 14: not yet: uplink.loss still seen (found:
     uplink.best, uplink.loss)``; one recorded before verdicts existed reads
-    ``session 14: uplink.best, uplink.loss``.
+    ``session 14: uplink.best, uplink.loss``; one that did not measure a
+    trigger's subject reads ``session 14: cannot tell: telecom was not
+    measured (found: wifi.weak_signal)``.
     """
     codes = ", ".join(verification.get("findings", [])) or "no findings"
     session = f"session {verification.get('session', '?')}"
@@ -153,7 +155,14 @@ def verification_text(verification: dict[str, Any]) -> str:
     if verdict is None:
         return f"{session}: {codes}"
     still = ", ".join(verification.get("still_seen", []))
-    said = f"not yet: {still} still seen" if still else str(verdict)
+    unmeasured = ", ".join(verification.get("unmeasured", []))
+    target = verification.get("target")
+    if still:
+        said = f"not yet: {still} still seen" + (f" on {target}" if target else "")
+    elif unmeasured:
+        said = f"cannot tell: {unmeasured} was not measured"
+    else:
+        said = str(verdict)
     return f"{session}: {said} (found: {codes})"
 
 

@@ -12,7 +12,7 @@ from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step
 from netcase.diagnose.session import SessionNotFoundError, SessionStore
 from netcase.diagnose.templates import PLACEHOLDER
-from netcase.diagnose.verdict import verification_record
+from netcase.diagnose.verdict import measured_subjects, verification_record
 from netcase.errors import CaseNotFoundError, ConfigError, NetcaseError
 from netcase.kb.catalog import FileProblem
 from netcase.kb.service import KnowledgeBase
@@ -222,6 +222,9 @@ class DiagnosisService:
 
         Raises:
             SessionNotFoundError: When the session, action or its case is gone.
+            ConfigError: When the site profile is not the session's, or the
+                action is not marked applied.
+            ActionNotReadyError: When the card's snippets hold a placeholder.
         """
         row, _steps = self.sessions.load(session_id)
         card = next((c for c in row.actions if c["id"] == action_id), None)
@@ -229,6 +232,8 @@ class DiagnosisService:
             raise SessionNotFoundError(
                 f"Session {session_id} has no action {action_id!r}."
             )
+        self._refuse_unverifiable(row.site, session_id, card)
+        self._refuse_placeholders(session_id, action_id)
         playbook = self.playbook(card["case"])
         steps = tuple(
             step for step in playbook.steps if step.id in card.get("verify", [])
@@ -251,10 +256,40 @@ class DiagnosisService:
             row.findings,
             _trigger_codes(playbook, action_id, row.findings),
             outcome.findings,
+            measured_subjects(
+                step.result.to_json()
+                for step in outcome.steps
+                if step.status == "done" and step.result is not None
+            ),
+            card,
         )
         return self.sessions.update_action(
             session_id, action_id, verification=verification
         )
+
+    def _refuse_unverifiable(
+        self, site_name: str, session_id: int, card: dict[str, Any]
+    ) -> None:
+        """Refuse to verify on another site's profile, or an action not applied.
+
+        Raises:
+            ConfigError: Saying which site or which mark the verification needs.
+        """
+        # A session saved before sites were recorded has no name to compare.
+        if site_name and site_name != self.site.name:
+            raise ConfigError(
+                f"Session {session_id} was diagnosed with the site profile "
+                f"{site_name!r}, but the current one is {self.site.name!r}: pass "
+                "the same --site FILE (or NETCASE_SITE) to verify it, so that "
+                "the same uplinks are measured."
+            )
+        status = card.get("status", "proposed")
+        if status != "applied":
+            raise ConfigError(
+                f"The action {card['id']!r} is {status}, not applied: mark it "
+                f"applied first (netcase action {session_id} {card['id']} applied), "
+                "then verify it."
+            )
 
 
 def _trigger_codes(

@@ -72,18 +72,17 @@ class ActionsPanel(Vertical):
                 self.service.mark_action, session_id, view.card.id, status
             )
         except NetcaseError as exc:
-            # A refusal (a placeholder left to fill) says what to do; no error.
-            self.notify(
-                exc.message,
-                title=exc.title,
-                severity="warning",
-                timeout=20,
-                markup=False,
-            )
+            self._refused(exc)
             return
         view.card.status = saved["status"]
         view.redraw()
         self.notify(f"{view.card.id}: {status} (session {session_id}).")
+
+    def _refused(self, exc: NetcaseError) -> None:
+        """Show a refusal (another site, not applied, a placeholder) as a warning."""
+        self.notify(
+            exc.message, title=exc.title, severity="warning", timeout=20, markup=False
+        )
 
     @on(ActionCardView.VerifyRequested)
     def _verify_requested(self, message: ActionCardView.VerifyRequested) -> None:
@@ -101,6 +100,9 @@ class ActionsPanel(Vertical):
             saved = await self.service.verify(
                 self.diagnosis.session_id, view.card.id, self.ask
             )
+        except NetcaseError as exc:
+            self._refused(exc)
+            return
         finally:
             view.verifying = False
             view.redraw()
