@@ -99,6 +99,22 @@ def test_a_missing_name_in_a_names_list_is_refused_even_with_site_names() -> Non
         check_required_inputs(playbook, {"name": None}, site)
 
 
+def test_a_transfer_that_received_nothing_is_a_failed_step_with_its_reason(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path
+) -> None:
+    code, out, err = run_cli(
+        capsys, "diagnose", "--case", WIFI_CASE, "--kb", str(kb_dir),
+        "--set", "ftp_url=http://127.0.0.1:1/x", "--set", "seconds=1", "--yes",
+        "--json",
+    )  # fmt: skip
+
+    steps = {step["id"]: step for step in json.loads(out)["steps"]}
+    assert code == 0
+    assert steps["transfer"]["status"] == "failed"
+    assert "127.0.0.1:1" in steps["transfer"]["error"]
+    assert steps["transfer-again"]["status"] == "failed"
+
+
 # A hand-made session, as the engine would have saved it.
 
 SWITCH_CARD = {

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO_KB
 from kbfiles import case_text
 from netcase.diagnose.actions import ACTION_KINDS, render_action
-from netcase.diagnose.engine import DiagnosisEngine
+from netcase.diagnose.engine import DiagnosisEngine, nothing_measured
 from netcase.diagnose.inputs import resolve_inputs
 from netcase.diagnose.playbook import Playbook, Step, load_playbook
 from netcase.diagnose.session import SessionStore
@@ -749,3 +749,68 @@ def test_paypal_playbook_times_tcp_and_tls_connects_beside_the_pings() -> None:
     assert (connect.params["method"], connect.params["tls"]) == ("tcp", True)
     lines = playbook.steps.index(playbook.step("lines"))
     assert playbook.steps.index(connect) == lines + 1  # Same stage: in parallel.
+
+
+# A probe that ran but could not measure anything.
+
+
+class UnreachableLines(FakeProbes):
+    """Probes whose line measurement reaches no uplink at all."""
+
+    def spec(self, name: str, findings: list[Finding]) -> ProbeSpec:
+        if name != "fake_lines":
+            return super().spec(name, findings)
+
+        async def run(params: dict[str, Any], site: Site, progress: Any) -> ProbeResult:
+            uplinks = [{"name": "telecom", "error": "No route to 10.0.0.9."}]
+            return ProbeResult(
+                name, datetime.now(UTC), 0.0, params, {"uplinks": uplinks}
+            )
+
+        def compare(
+            before: ProbeResult, after: ProbeResult, site: Site
+        ) -> list[Finding]:
+            return [finding("throughput.unchanged", "compared")]
+
+        return ProbeSpec(name, frozenset({"name", "target"}), run, compare)
+
+
+async def test_a_probe_that_measured_nothing_is_a_failed_step_with_the_reason(
+    store: SessionStore,
+) -> None:
+    engine, playbook = build(UnreachableLines([], []), store)
+
+    result = await engine.run(playbook, resolve_inputs(playbook, {}), always_done)
+
+    lines = {o.step.id: o for o in result.steps if o.step.probe == "fake_lines"}
+    assert [o.status for o in lines.values()] == ["failed", "failed"]
+    assert lines["lines"].error == "No route to 10.0.0.9."
+    assert lines["lines-again"].result is not None
+    assert "throughput.unchanged" not in lines["lines-again"].result.codes()
+    saved = {step.step_id: step for step in store.load(result.session_id)[1]}
+    assert (saved["lines"].status, saved["lines"].error) == (
+        "failed",
+        "No route to 10.0.0.9.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("measurements", "findings", "reason"),
+    [
+        ({"runs": [{"error": "Refused."}, {"error": "Refused."}]}, [], "Refused."),
+        ({"runs": [{"error": "Refused."}, {"error": ""}]}, [], ""),
+        (
+            {"lookups": [{"error": "Timed out."}]},
+            [finding("dns.split_horizon", "-")],
+            "",
+        ),
+        ({"runs": []}, [], ""),
+        ({"rate_mbps": 3.0}, [], ""),
+    ],
+)
+def test_nothing_measured_only_when_every_item_failed_and_nothing_was_found(
+    measurements: dict[str, Any], findings: list[Finding], reason: str
+) -> None:
+    result = ProbeResult("p", datetime.now(UTC), 0.0, {}, measurements, findings)
+
+    assert nothing_measured(result) == reason

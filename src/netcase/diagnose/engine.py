@@ -230,8 +230,14 @@ class DiagnosisEngine:
                 self.site,
                 lambda payload: listener(StepEvent(step, "progress", payload)),
             )
+            unmeasured = nothing_measured(result)
             outcome = StepOutcome(
-                step, "done", started, time.perf_counter() - clock, result
+                step,
+                "failed" if unmeasured else "done",
+                started,
+                time.perf_counter() - clock,
+                result,
+                unmeasured,
             )
         except NetcaseError as exc:
             outcome = StepOutcome(
@@ -255,7 +261,7 @@ class DiagnosisEngine:
         self, diagnosis: Diagnosis, playbook: Playbook, outcome: StepOutcome
     ) -> None:
         """Keep a finished step: compare a re-test with its original, then save."""
-        if outcome.result is not None and outcome.step.retest_of:
+        if outcome.status == "done" and outcome.step.retest_of:
             before = next(
                 (o for o in diagnosis.steps if o.step.id == outcome.step.retest_of),
                 None,
@@ -263,7 +269,9 @@ class DiagnosisEngine:
             spec = self.probes[outcome.step.probe or ""]
             if (
                 before is not None
+                and before.status == "done"
                 and before.result is not None
+                and outcome.result is not None
                 and spec.compare is not None
             ):
                 outcome.result.findings.extend(
@@ -377,6 +385,28 @@ class DiagnosisEngine:
                 )
             )
         return cards
+
+
+def nothing_measured(result: ProbeResult) -> str:
+    """Return why a probe result measured nothing, or "" when it measured something.
+
+    A result measured nothing when it states no finding and every item of its
+    measurement lists that can carry an error (a throughput run, a latency
+    uplink, a DNS lookup, a clock reading) does: the probe ran, but could not
+    reach anything to measure. The command line exits 3 for the same runs.
+    """
+    if result.findings:
+        return ""
+    items = [
+        item
+        for value in result.measurements.values()
+        if isinstance(value, list)
+        for item in value
+        if isinstance(item, dict) and "error" in item
+    ]
+    if not items or not all(item["error"] for item in items):
+        return ""
+    return " ".join(dict.fromkeys(str(item["error"]) for item in items))
 
 
 def _retest_skipped(step: Step, manual: Step) -> StepOutcome:
