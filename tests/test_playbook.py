@@ -10,9 +10,12 @@ from kbfiles import case_text
 from netcase.cli import main
 from netcase.diagnose.actions import ACTION_KINDS
 from netcase.diagnose.playbook import load_playbook
-from netcase.diagnose.values import PROBE_PARAM_KINDS
+from netcase.diagnose.values import PARAM_BOUNDS, PROBE_PARAM_KINDS
+from netcase.errors import ConfigError
 from netcase.kb.case import read_case
+from netcase.probes.latency import LatencyParams
 from netcase.probes.registry import probe_params
+from netcase.site import Site
 
 PROBES = {
     "dns": frozenset({"names", "timeout"}),
@@ -238,3 +241,78 @@ def test_every_typed_probe_parameter_is_one_the_probe_takes() -> None:
 
     for probe, kinds in PROBE_PARAM_KINDS.items():
         assert set(kinds) <= taken[probe], probe
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [
+        ("-5", "between 1 and 65536, not -5"),
+        ("0", "between 1 and 65536, not 0"),
+        ("65537", "between 1 and 65536, not 65537"),
+    ],
+)
+def test_probe_count_out_of_the_probes_range_is_reported_on_its_line(
+    count: str, words: str
+) -> None:
+    found = problems(with_latency_step(count))
+
+    assert found == [
+        (24, f"The parameter 'count' of the probe 'latency' must be {words}.")
+    ]
+
+
+def test_probe_timeout_of_zero_or_less_is_reported_on_its_line() -> None:
+    found = problems(
+        GOOD.replace('names: ["{domain}"]', 'names: ["{domain}"]\n      timeout: -1')
+    )
+
+    assert found == [
+        (20, "The parameter 'timeout' of the probe 'dns' must be above 0, not -1.")
+    ]
+
+
+def test_the_count_bounds_are_the_ones_the_latency_probe_enforces() -> None:
+    bounds = PARAM_BOUNDS[("latency", "count")]
+
+    LatencyParams(
+        "127.0.0.1", Site().uplinks, count=int(bounds.high or 0), interval_s=0.01
+    )
+    with pytest.raises(ConfigError, match="count"):
+        LatencyParams("127.0.0.1", Site().uplinks, count=int(bounds.high or 0) + 1)
+    with pytest.raises(ConfigError, match="count"):
+        LatencyParams("127.0.0.1", Site().uplinks, count=int(bounds.low) - 1)
+
+
+@pytest.mark.parametrize("weight", [".nan", ".inf", "-.inf"])
+def test_evidence_weight_that_is_no_finite_number_is_reported_on_its_line(
+    weight: str,
+) -> None:
+    found = problems(
+        GOOD.replace("dns.split_horizon: 2", f"dns.split_horizon: {weight}")
+    )
+
+    assert len(found) == 1
+    line, message = found[0]
+    assert line == 25
+    assert message.startswith(
+        "The weight of 'dns.split_horizon' must be a finite number above 0, not "
+    )
+
+
+def test_kb_check_reports_a_count_out_of_range_as_path_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    text = case_text("sample-case").replace(
+        "created:", with_latency_step("-5") + "created:", 1
+    )
+    (folder / "sample-case.md").write_text(text, encoding="utf-8")
+
+    assert main(["kb", "check", str(folder)]) == 1
+
+    out = capsys.readouterr().out
+    assert (
+        f"{folder / 'sample-case.md'}:24: The parameter 'count' of the probe "
+        "'latency' must be between 1 and 65536, not -5." in out
+    )

@@ -7,6 +7,7 @@ of finding codes and parameters are ``{name}`` look-ups.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -324,11 +325,12 @@ def _evidence(check: _Checker, raw: Any) -> Evidence:
         if (
             isinstance(weight, bool)
             or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
             or weight <= 0
         ):
             check.fail(
                 f"evidence.supports.{code}",
-                f"The weight of {code!r} must be a number above 0, not {weight!r}.",
+                f"The weight of {code!r} must be a finite number above 0, not {weight!r}.",
             )
             continue
         weights[code] = float(weight)

@@ -11,11 +11,14 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from netcase.diagnose.templates import PLACEHOLDER
 from netcase.errors import ConfigError
+from netcase.probes.latency_series import MAX_COUNT
+from netcase.probes.registry import MAX_THROUGHPUT_SECONDS
 
 URL_SCHEMES = ("http", "https", "ftp")
 """The schemes a ``url`` input may use: those the throughput probe can fetch."""
@@ -155,6 +158,43 @@ PROBE_PARAM_KINDS: dict[str, dict[str, str]] = {
 
 A parameter not listed here is not checked.
 """
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a numeric probe parameter must fall in, as the probe enforces it."""
+
+    low: float
+    high: float | None = None
+    low_included: bool = True
+
+    def holds(self, value: float) -> bool:
+        """True when ``value`` is in the range."""
+        above = value >= self.low if self.low_included else value > self.low
+        return above and (self.high is None or value <= self.high)
+
+    def words(self) -> str:
+        """Say the range, as in ``between 1 and 65536``."""
+        if self.low_included and self.high is not None:
+            return f"between {self.low:g} and {self.high:g}"
+        low = f"{self.low:g} or more" if self.low_included else f"above {self.low:g}"
+        return low if self.high is None else f"{low} and at most {self.high:g}"
+
+
+ABOVE_ZERO = Bounds(0, low_included=False)
+PARAM_BOUNDS: dict[tuple[str, str], Bounds] = {
+    ("dns", "timeout"): ABOVE_ZERO,
+    ("latency", "count"): Bounds(1, MAX_COUNT),
+    ("latency", "interval"): ABOVE_ZERO,
+    ("latency", "timeout"): ABOVE_ZERO,
+    ("latency", "tcp_port"): Bounds(1, 65535),
+    ("throughput", "seconds"): Bounds(0, MAX_THROUGHPUT_SECONDS, low_included=False),
+    ("throughput", "expect_mbps"): Bounds(0),
+    ("throughput", "timeout"): ABOVE_ZERO,
+    ("clock", "timeout"): ABOVE_ZERO,
+}
+"""The ranges the probes refuse values outside of, checked by ``kb check`` so a
+playbook fails there and not when it runs."""
 PARAM_KIND_WORDS = {
     "int": "a whole number",
     "number": "a number",
@@ -185,7 +225,7 @@ def param_problems(
         problem = (
             _lookup_problem(kind, value, input_kinds)
             if PLACEHOLDER.search(str(value))
-            else _literal_problem(kind, value)
+            else _literal_problem(probe, key, kind, value)
         )
         if problem:
             message = f"The parameter {key!r} of the probe {probe!r} {problem}."
@@ -193,9 +233,14 @@ def param_problems(
     return problems
 
 
-def _literal_problem(kind: str, value: Any) -> str | None:
+def _literal_problem(probe: str, key: str, kind: str, value: Any) -> str | None:
     fits = _PARAM_CHECKS[kind]
-    return None if fits(value) else f"takes {PARAM_KIND_WORDS[kind]}, not {value!r}"
+    if not fits(value):
+        return f"takes {PARAM_KIND_WORDS[kind]}, not {value!r}"
+    bounds = PARAM_BOUNDS.get((probe, key))
+    if bounds is None or bounds.holds(float(value)):
+        return None
+    return f"must be {bounds.words()}, not {value!r}"
 
 
 def _lookup_problem(
