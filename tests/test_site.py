@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from netcase.diagnose.actions import ActionParamError, render_action
 from netcase.errors import ConfigError
 from netcase.site import (
     ResolverAddress,
+    Site,
     Thresholds,
     check_proxy,
+    is_plain_name,
     load_site,
     parse_resolver,
 )
@@ -113,3 +116,51 @@ def test_a_proxy_url_that_cannot_be_split_is_refused_not_a_traceback(
 ) -> None:
     with pytest.raises(ConfigError, match="is not an http://host:port proxy URL"):
         check_proxy(text)
+
+
+UPLINKS = """\
+name = "lab"
+
+[[uplinks]]
+name = "telecom"
+source = "10.0.1.2"
+
+[[uplinks]]
+name = "{second}"
+source = "10.0.2.2"
+"""
+
+
+def test_an_uplink_name_unsafe_for_a_snippet_is_refused_naming_the_key(
+    tmp_path: Path,
+) -> None:
+    profile = tmp_path / "site.toml"
+    profile.write_text(UPLINKS.format(second="uni; reboot"), "utf-8")
+
+    with pytest.raises(ConfigError) as raised:
+        load_site(profile)
+
+    assert raised.value.message == (
+        f"{profile}: key 'uplinks[1].name': must be a plain name "
+        "(letters, digits, - _ .), not 'uni; reboot'."
+    )
+
+
+@pytest.mark.parametrize("name", ["unicom", "wan2.backup", "cn_unicom-2"])
+def test_an_uplink_name_the_switch_snippet_accepts_loads(
+    tmp_path: Path, name: str
+) -> None:
+    profile = tmp_path / "site.toml"
+    profile.write_text(UPLINKS.format(second=name), "utf-8")
+
+    site = load_site(profile)
+
+    assert render_action("switch_line", {"to_uplink": name}, site).snippets
+    assert [uplink.name for uplink in site.uplinks] == ["telecom", name]
+
+
+@pytest.mark.parametrize("name", ["uni; reboot", "-x", "a b", "x" * 64])
+def test_the_site_and_the_switch_snippet_refuse_the_same_names(name: str) -> None:
+    assert not is_plain_name(name)
+    with pytest.raises(ActionParamError):
+        render_action("switch_line", {"to_uplink": name}, Site())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,15 @@ from netcase.errors import ConfigError
 
 ROUTER_FLAVOURS = ("linux", "openwrt", "routeros", "generic")
 SYSTEM = "system"
+PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+"""A name safe to write into a router command unquoted: an uplink's name, as
+the site profile and the ``switch_line`` snippets both require it."""
+PLAIN_NAME_WORDS = "a plain name (letters, digits, - _ .)"
+
+
+def is_plain_name(text: str) -> bool:
+    """True when ``text`` may go into a command snippet as a name."""
+    return PLAIN_NAME.match(text) is not None
 
 
 @dataclass(frozen=True)
@@ -309,6 +319,8 @@ class _Reader:
             self.fail(where, "must be a table")
         self.only(entry, where, {"name", "label", "source", "interface"})
         name = self.text(entry, "name", "")
+        if not is_plain_name(name):
+            self.fail(f"{where}.name", f"must be {PLAIN_NAME_WORDS}, not {name!r}")
         source = entry.get("source")
         if source is not None:
             try:

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netcase.errors import NetcaseError
-from netcase.site import Site
+from netcase.site import PLAIN_NAME_WORDS, Site, is_plain_name
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 LINE_WORD = re.compile(r"\bline|线路", re.IGNORECASE)
 UNQUOTABLE = re.compile(r'["%$`\x00-\x1f\x7f]')
 """Characters that end or expand a double-quoted value in cmd or PowerShell."""
@@ -83,12 +82,10 @@ def ip_value(params: dict[str, Any], key: str) -> str:
 
 
 def name_value(params: dict[str, Any], key: str) -> str:
-    """Return a parameter that must be a plain name (letters, digits, '.', '_', '-')."""
+    """Return a parameter that must be a plain name (see ``is_plain_name``)."""
     value = str(params.get(key, "")).strip()
-    if not SAFE_NAME.match(value):
-        raise ActionParamError(
-            f"The {key} {value!r} is not a plain name (letters, digits, '.', '_', '-')."
-        )
+    if not is_plain_name(value):
+        raise ActionParamError(f"The {key} {value!r} is not {PLAIN_NAME_WORDS}.")
     return value
 
 
