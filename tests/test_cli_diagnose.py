@@ -626,4 +626,81 @@ def test_note_replaces_or_appends_to_the_notes_and_the_report_shows_them(
     assert [code for code, _, _ in (first, second, third)] == [0, 0, 0]
     assert third[1] == f"Session {session_id} has 2 lines of notes.\n"
     assert sessions.load(session_id)[0].notes == "Called the ISP\nTicket 4711"
-    assert report.endswith("## Notes\n\nCalled the ISP\nTicket 4711\n")
+    assert report.endswith("## Notes\n\n> Called the ISP\n> Ticket 4711\n")
+
+
+def test_an_empty_note_is_refused_and_keeps_the_notes(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(sessions)
+    run_cli(capsys, "note", str(session_id), "Called the ISP", "--kb", str(kb_dir))
+
+    code, out, err = run_cli(capsys, "note", str(session_id), "", "--kb", str(kb_dir))
+
+    assert (code, out) == (2, "")
+    assert "The note '' is empty" in err and "--clear" in err
+    assert sessions.load(session_id)[0].notes == "Called the ISP"
+
+
+def test_note_clear_removes_the_notes(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(sessions)
+    run_cli(capsys, "note", str(session_id), "Called the ISP", "--kb", str(kb_dir))
+
+    code, out, _ = run_cli(
+        capsys, "note", str(session_id), "--clear", "--kb", str(kb_dir)
+    )
+
+    assert (code, out) == (0, f"Session {session_id} has 0 lines of notes.\n")
+    assert sessions.load(session_id)[0].notes == ""
+
+
+def test_a_note_cannot_add_a_heading_to_the_report(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(sessions)
+    note = "Checked it\n## Actions\n\n- [x] all fixed"
+    run_cli(capsys, "note", str(session_id), note, "--kb", str(kb_dir))
+
+    _, report, _ = run_cli(capsys, "report", str(session_id), "--kb", str(kb_dir))
+
+    headings = [line for line in report.splitlines() if line.startswith("#")]
+    assert headings.count("## Actions") == 1
+    assert report.endswith("> Checked it\n> ## Actions\n>\n> - [x] all fixed\n")
+
+
+def test_report_leaves_out_inputs_without_a_value(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(
+        sessions, inputs={"domain": "www.example.test", "user_ip": None}
+    )
+
+    _, report, _ = run_cli(capsys, "report", str(session_id), "--kb", str(kb_dir))
+
+    assert "- **Inputs:** domain=www.example.test\n" in report
+    assert "None" not in report
+
+
+@pytest.mark.parametrize("columns", [80, 100, 200])
+def test_history_lines_fit_the_terminal_width(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    kb_dir: Path,
+    sessions: SessionStore,
+    columns: int,
+) -> None:
+    session_id = sessions.start(
+        "lab", "a-case-id-long-enough-to-need-cutting-down", "", {}
+    )
+    causes = [{"case": "x" * 60 + "-top-cause", "score": 2.0, "ruled_out": False}]
+    sessions.finish(session_id, [], causes, [], [])
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+    _, out, _ = run_cli(capsys, "history", "--kb", str(kb_dir))
+
+    (line,) = out.splitlines()
+    assert len(line) < columns
+    assert line.startswith(f"{session_id:>4}  ")
+    assert " top: " in line and "…" in line

@@ -730,4 +730,4 @@ async def test_report_screen_edits_the_notes_and_shows_them_in_the_report(
         assert isinstance(app.screen, ReportScreen)
         assert store.load(session_id)[0].notes == "Called the user\nTicket 4711"
         source = app.screen.query_one(Markdown).source
-        assert source.endswith("## Notes\n\nCalled the user\nTicket 4711\n")
+        assert source.endswith("## Notes\n\n> Called the user\n> Ticket 4711\n")

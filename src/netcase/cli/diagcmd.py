@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import signal
 import sys
 import threading
@@ -28,6 +29,10 @@ from netcase.kb.service import KnowledgeBase
 from netcase.site import load_site
 
 EXIT_OK = 0
+HISTORY_MIN_WIDTH = 60
+"""Narrower terminals get lines this wide, wrapped: the columns stay readable."""
+HISTORY_CASE_WIDTH = 32
+"""The case column's width when the terminal has room for it."""
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -109,9 +114,12 @@ def add_parsers(
         "note", parents=[common], help="write the engineer's notes of a diagnosis"
     )
     note.add_argument("session", type=int, metavar="SESSION")
-    note.add_argument("text", metavar="TEXT")
+    note.add_argument("text", nargs="?", default="", metavar="TEXT")
     note.add_argument(
         "--append", action="store_true", help="add TEXT as a line after the notes"
+    )
+    note.add_argument(
+        "--clear", action="store_true", help="remove the notes (TEXT left out)"
     )
     # The command dispatcher sends only the commands it lists to this module;
 
@@ -126,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "history":
         return _history(service, args.limit, args.json)
     if args.command == "note":
-        return _note(service, args.session, args.text, args.append)
+        return _note(service, args.session, args.text, args.append, args.clear)
     if args.command == "report":
         row, steps = service.sessions.load(args.session)
         if args.format == "json":
@@ -143,8 +151,23 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _note(service: DiagnosisService, session_id: int, text: str, append: bool) -> int:
-    """Replace a session's notes, or add a line to them."""
+def _note(
+    service: DiagnosisService, session_id: int, text: str, append: bool, clear: bool
+) -> int:
+    """Replace a session's notes, add a line to them, or clear them.
+
+    Raises:
+        ConfigError: For an empty text without --clear, or a text with it.
+    """
+    if clear and (text or append):
+        raise ConfigError(
+            "--clear removes the notes; give it without TEXT or --append."
+        )
+    if not clear and not text.strip():
+        raise ConfigError(
+            f"The note {text!r} is empty; write the text, or pass --clear to "
+            "remove the notes."
+        )
     if append:
         notes = service.sessions.append_notes(session_id, text)
     else:
@@ -349,14 +372,30 @@ def _history(service: DiagnosisService, limit: int, as_json: bool) -> int:
             )
         )
         return EXIT_OK
+    width = shutil.get_terminal_size().columns
     for row in rows:
-        top = top_cause(row) or "-"
-        print(
-            f"{row.id:>4}  {row.started:%Y-%m-%d %H:%M}  {row.status:<11} {row.case_id or 'standard':<32} top: {top}"
-        )
+        print(_history_line(row, width))
     if not rows:
         print("No diagnosis yet.")
     return EXIT_OK
+
+
+def _history_line(row: Any, width: int) -> str:
+    """Return one past diagnosis in at most ``width`` columns (at least 60).
+
+    The case and the top cause share what the number, time and status leave;
+    a longer one is cut and ends in "…".
+    """
+    fixed = f"{row.id:>4}  {row.started:%Y-%m-%d %H:%M}  {row.status:<11} "
+    room = max(width, HISTORY_MIN_WIDTH) - len(fixed) - len(" top: ") - 1
+    case_width = min(HISTORY_CASE_WIDTH, room // 2)
+    case = _cut(row.case_id or "standard", case_width)
+    top = _cut(top_cause(row) or "-", room - case_width)
+    return f"{fixed}{case:<{case_width}} top: {top}"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _history_item(row: Any) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def markdown_report(
         f"- **When:** {row.started:%Y-%m-%d %H:%M} UTC ({row.status})",
         f"- **Site:** {row.site}",
         f"- **Symptom:** {row.symptom or '-'}",
-        f"- **Inputs:** {', '.join(f'{k}={v}' for k, v in row.inputs.items()) or '-'}",
+        f"- **Inputs:** {_given_inputs(row.inputs)}",
         "",
         "## Steps",
         "",
@@ -101,7 +101,7 @@ def markdown_report(
     if not row.actions:
         lines.append("- none proposed")
     if row.notes:
-        lines += ["", "## Notes", "", row.notes]
+        lines += ["", "## Notes", "", quoted(row.notes)]
     return "\n".join(lines) + "\n"
 
 
@@ -138,6 +138,17 @@ def _action_lines(card: dict[str, Any], router: str) -> list[str]:
     if notice:
         lines += ["", f"> {notice.get('en', '')}", ">", f"> {notice.get('zh', '')}"]
     return [*lines, ""]
+
+
+def _given_inputs(inputs: dict[str, Any]) -> str:
+    """Return the inputs that have a value as ``key=value``; "-" when none has."""
+    given = [f"{key}={value}" for key, value in inputs.items() if value is not None]
+    return ", ".join(given) or "-"
+
+
+def quoted(text: str) -> str:
+    """Return free text as a Markdown blockquote, so no line becomes a heading."""
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
 
 
 def verification_text(verification: dict[str, Any]) -> str:
