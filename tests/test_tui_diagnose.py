@@ -628,6 +628,30 @@ async def test_card_shows_a_verification_that_still_sees_the_fault_as_not_yet() 
         )
 
 
+async def test_card_shows_a_verification_that_measured_too_little_as_cannot_tell() -> (
+    None
+):
+    card, site = switch_line_card()
+    app = CardApp(card, site.router)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ActionCardView)
+        view.verification = {
+            "session": 16,
+            "findings": [],
+            "verdict": "cannot tell",
+            "still_seen": [],
+            "unmeasured": ["unicom"],
+        }
+        view.redraw()
+        await pilot.pause()
+
+        assert (
+            "Verified: session 16: cannot tell: unicom was not measured "
+            "(found: no findings)" in view.shown_text
+        )
+        assert "cleared" not in view.shown_text
+
+
 class PanelApp(App[None]):
     """The action cards of one saved diagnosis, with the real service behind them."""
 

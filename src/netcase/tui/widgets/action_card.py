@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 STATUS_STYLES = {"proposed": "yellow", "applied": "bold green", "rejected": "red"}
 MARK_KEYS = Binding.Group("Mark", compact=True)
 """The footer shows the applied and rejected keys side by side under one label."""
+VERDICT_STYLES = {"cleared": "green", "cannot tell": "bold yellow"}
+"""How a verification's verdict is coloured; any other (not yet) is red."""
 KEYS = "c copy · n notice · f flavour · a applied · r rejected · v verify"
 
 
@@ -161,8 +163,8 @@ class ActionCardView(Static, can_focus=True):
             return [("Verified", Text("running the steps again…", style="italic"))]
         if self.verification is None:
             return []
-        cleared = self.verification.get("verdict", "cleared") == "cleared"
-        style = "green" if cleared else "bold red"
+        verdict = self.verification.get("verdict", "cleared")
+        style = VERDICT_STYLES.get(verdict, "bold red")
         return [("Verified", Text(verification_text(self.verification), style=style))]
 
     def action_copy_snippet(self) -> None:
