@@ -114,6 +114,13 @@ def test_unknown_action_kind_is_reported() -> None:
     assert len(found) == 1 and "Unknown action kind 'reboot_router'" in found[0][1]
 
 
+@pytest.mark.parametrize("kind", ["[switch_line]", "{a: b}"])
+def test_an_action_kind_that_is_not_text_is_reported_not_a_crash(kind: str) -> None:
+    found = problems(GOOD.replace("kind: escalate_to_isp", f"kind: {kind}"))
+
+    assert len(found) == 1 and "Unknown action kind" in found[0][1]
+
+
 def test_retest_must_name_an_earlier_probe_step() -> None:
     front = GOOD.replace(
         "    manual_zh: 重连\n",

@@ -366,7 +366,7 @@ def _action(
 ) -> ActionSpec | None:
     path = f"actions[{index}]"
     kind = spec.get("kind")
-    if kind not in check.kinds:
+    if not isinstance(kind, str) or kind not in check.kinds:
         check.fail(
             f"{path}.kind",
             f"Unknown action kind {kind!r}; known kinds: {', '.join(sorted(check.kinds))}.",
