@@ -561,14 +561,14 @@ async def test_cancelling_while_an_ftp_server_is_still_being_reached_ends_at_onc
     with full_listener() as silent:
         fillers = silent.syn_sent()
         connecting = asyncio.create_task(
-            measure(f"ftp://127.0.0.1:{silent.port}/x.bin", seconds=5, timeout_s=120)
+            measure(f"ftp://127.0.0.1:{silent.port}/x.bin", seconds=5, timeout_s=60)
         )
         await silent.wait_for_one_more_syn_than(fillers)  # Inside connect() now.
         assert not connecting.done()
 
         connecting.cancel()
 
-        # Far below the 120 s connect timeout: the connect itself was interrupted.
+        # Far below the 60 s connect timeout: the connect itself was interrupted.
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(connecting, 20)
 
@@ -581,6 +581,12 @@ BAD_URLS = [
     ("https://127.0.0.1:8o/x", "its port '8o' is not a TCP port"),
     ("http://[::1/x", "an IPv6 address in it must sit between '[' and ']'"),
     ("http://[nothost]/x", "the host between '[' and ']' is not an IPv6 address"),
+    (
+        "http://user@127.0.0.1:8081:22/x",
+        "its host and port '127.0.0.1:8081:22' give more than one port (':8081:22')",
+    ),
+    ("http://[::1]:80:90/x", "its host and port '[::1]:80:90' give more than one"),
+    ("http://fe80::1:80/x", "an IPv6 address goes between '[' and ']'"),
 ]
 
 

@@ -37,6 +37,9 @@ def url_problem(
         return f"it is not an {named} URL" + (f", nor {nor}" if nor else "")
     if not parts.hostname:
         return "it names no host; give one, as in http://10.0.0.5/file"
+    authority = _authority_problem(parts)
+    if authority is not None:
+        return authority
     try:
         port = parts.port
     except ValueError:
@@ -73,6 +76,33 @@ def redact(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _authority_problem(parts: SplitResult) -> str | None:
+    """Say what is wrong when more than one ``:`` follows the host.
+
+    RFC 3986 section 3.2 allows one optional ``:port`` after the host, and
+    an IPv6 address only between brackets (section 3.2.2), so a second colon
+    means two ports or an unbracketed IPv6 address.
+    """
+    host_port = parts.netloc.rpartition("@")[2]
+    if host_port.startswith("["):
+        after_host = host_port.partition("]")[2]
+    else:
+        after_host = host_port[host_port.find(":") :] if ":" in host_port else ""
+    if after_host.count(":") < 2:
+        return None
+    if all(piece.isdigit() for piece in after_host.split(":")[1:]):
+        return (
+            f"its host and port {host_port!r} give more than one port "
+            f"({after_host!r}); give the host and at most one :port, as in "
+            "http://10.0.0.5:8080/file"
+        )
+    return (
+        f"its host and port {host_port!r} are malformed: more than one ':' follows "
+        "the host, where only one :port may; an IPv6 address goes between '[' "
+        "and ']', as in http://[::1]:8080/file"
+    )
 
 
 def _port_text(parts: SplitResult) -> str:
