@@ -450,7 +450,11 @@ def test_chinese_apt_output_asks_for_the_english_lines() -> None:
             {"http_url": "http://[::1/"},
             "an IPv6 address in it must sit between '\\[' and '\\]'",
         ),
-        ({"ntp": "127.0.0.1", "timeout_s": 0}, "positive number"),
+        ({"ntp": "127.0.0.1", "timeout_s": 0}, "timeout 0 is out of range"),
+        (
+            {"ntp": "127.0.0.1", "timeout_s": float("inf")},
+            "timeout inf is not a finite",
+        ),
         (
             {"http_url": "http://127.0.0.1/", "http_proxy": "socks5://127.0.0.1:1080"},
             "'socks5://127.0.0.1:1080' is not an http://host:port proxy URL",

@@ -141,7 +141,7 @@ def test_interface_picks_one_of_several(capsys: pytest.CaptureFixture[str]) -> N
         (["--from-file", "no/such/file.txt"], "Cannot read 'no/such/file.txt'"),
         (["--from-file", sample("iw_dev.txt")], "not the output of a Wi-Fi command"),
         (["--from-file", sample("netsh_en.txt"), "--interface", "wlan9"], "'wlan9'"),
-        (["--timeout", "0"], "--timeout must be positive"),
+        (["--timeout", "0"], "--timeout 0.0 is out of range"),
         (
             ["--from-file", sample("iw_link.txt"), "--again-after", "1"],
             "--again-after reads live",

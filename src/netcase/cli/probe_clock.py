@@ -10,6 +10,7 @@ from typing import Any
 
 from netcase.errors import ConfigError
 from netcase.probes.clock import DEFAULT_TIMEOUT_S, check_clock, span_text
+from netcase.probes.limits import MAX_TIMEOUT_S, check_seconds
 from netcase.probes.result import ProbeResult
 from netcase.site import Site
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace, site: Site) -> ProbeResult:
         http_url=args.http,
         http_proxy=args.proxy or site.targets.http_proxy,
         apt_error=apt_error,
-        timeout_s=args.timeout,
+        timeout_s=check_seconds(args.timeout, "--timeout", MAX_TIMEOUT_S),
         skew_threshold_s=site.thresholds.clock_skew_s,
     )
     return asyncio.run(probe)

@@ -14,6 +14,7 @@ from netcase.probes.dnscompare import (
     ResolversUnavailable,
     compare_dns,
 )
+from netcase.probes.limits import MAX_TIMEOUT_S, check_seconds
 from netcase.probes.result import ProbeResult
 from netcase.site import ResolverAddress, Site, parse_resolver
 
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace, site: Site) -> ProbeResult:
         ConfigError: For a bad resolver address, name, type or timeout.
         ProbeCannotRun: When the system resolvers are asked for but unknown.
     """
+    timeout_s = check_seconds(args.timeout, "--timeout", MAX_TIMEOUT_S)
     names = args.names or list(site.targets.dns_names)
     if not names:
         raise ConfigError(
@@ -75,9 +77,7 @@ def run(args: argparse.Namespace, site: Site) -> ProbeResult:
     internal = _addresses(args.internal, "internal") or site.internal
     external = _addresses(args.external, "external") or site.external
     types = (args.type,) if args.type else RECORD_TYPES
-    probe = compare_dns(
-        names, internal, external, rdtypes=types, timeout_s=args.timeout
-    )
+    probe = compare_dns(names, internal, external, rdtypes=types, timeout_s=timeout_s)
     try:
         return asyncio.run(probe)
     except ResolversUnavailable as exc:

@@ -14,6 +14,7 @@ from netcase.probes.containers import (
     check_localtime_mounts,
     read_inspect_file,
 )
+from netcase.probes.limits import MAX_TIMEOUT_S, check_seconds
 from netcase.probes.result import ProbeResult
 from netcase.site import Site
 
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace, site: Site) -> ProbeResult:
         ConfigError: For an unreadable or malformed file, or an unknown container.
         ProbeCannotRun: When docker is missing or its engine does not answer.
     """
+    check_seconds(args.timeout, "--timeout", MAX_TIMEOUT_S)
     if args.inspect_file == "-":
         probe = check_localtime_mounts(inspect_text=sys.stdin.read())
     elif args.inspect_file is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 import threading
 from contextlib import suppress
@@ -11,6 +12,7 @@ from typing import Any
 
 from netcase.cli.probecmd import ProbeCannotRun
 from netcase.errors import ConfigError
+from netcase.probes.limits import check_seconds
 from netcase.probes.registry import MAX_THROUGHPUT_SECONDS
 from netcase.probes.result import ProbeResult
 from netcase.probes.throughput import (
@@ -172,15 +174,14 @@ def _uplink(text: str | None, site: Site) -> Uplink | None:
 
 
 def _expect(mbps: float | None) -> float | None:
-    if mbps is not None and mbps < 0:
-        raise ConfigError(f"--expect-mbps {mbps:g} is negative; give a rate in Mbit/s.")
+    # 0 is allowed: it turns throughput.low off.
+    if mbps is not None and not 0 <= mbps < math.inf:
+        raise ConfigError(
+            f"--expect-mbps {mbps!r} is not a finite rate of 0 or more; give one "
+            "in Mbit/s, such as 8."
+        )
     return mbps
 
 
 def _seconds(seconds: float) -> float:
-    if not 0 < seconds <= MAX_SECONDS:
-        raise ConfigError(
-            f"--seconds {seconds:g} is out of range; give more than 0 and at most "
-            f"{MAX_SECONDS:g}."
-        )
-    return seconds
+    return check_seconds(seconds, "--seconds", MAX_SECONDS)

@@ -11,6 +11,7 @@ from typing import Any
 
 from netcase.cli.probecmd import ProbeCannotRun
 from netcase.errors import ConfigError
+from netcase.probes.limits import MAX_PAUSE_S, MAX_TIMEOUT_S, check_seconds
 from netcase.probes.result import ProbeResult
 from netcase.probes.wifi import (
     DEFAULT_TIMEOUT_S,
@@ -84,12 +85,9 @@ def run(args: argparse.Namespace, site: Site) -> ProbeResult:
 
 
 def _check(args: argparse.Namespace) -> None:
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout must be positive, not {args.timeout!r}.")
-    if args.again_after is not None and args.again_after < 0:
-        raise ConfigError(
-            f"--again-after must be zero or more, not {args.again_after!r}."
-        )
+    check_seconds(args.timeout, "--timeout", MAX_TIMEOUT_S)
+    if args.again_after is not None:
+        check_seconds(args.again_after, "--again-after", MAX_PAUSE_S, zero_ok=True)
     if args.again_after is not None and (args.from_file or args.previous):
         raise ConfigError(
             "--again-after reads live twice; it cannot be combined with "

@@ -29,6 +29,7 @@ from netcase.probes.clock_sources import (
     sntp_reading,
 )
 from netcase.probes.findings import Finding, Severity
+from netcase.probes.limits import MAX_TIMEOUT_S, check_seconds
 from netcase.probes.result import ProbeResult
 from netcase.site import check_proxy
 
@@ -160,10 +161,7 @@ def _check_inputs(
             "The clock probe needs a reference: an NTP server, an http(s) URL, "
             "or a pasted apt error."
         )
-    if not timeout_s > 0:
-        raise ConfigError(
-            f"The timeout {timeout_s!r} must be a positive number of seconds."
-        )
+    check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
     if ntp is not None:
         parse_server(ntp)
     if http_url is not None:

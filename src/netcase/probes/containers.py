@@ -25,6 +25,7 @@ from typing import Any
 
 from netcase.errors import ConfigError, NetcaseError
 from netcase.probes.findings import Finding, Severity
+from netcase.probes.limits import MAX_TIMEOUT_S, check_seconds
 from netcase.probes.result import ProbeResult
 
 __all__ = [
@@ -242,8 +243,9 @@ async def docker_inspect(container: str, timeout_s: float = DEFAULT_TIMEOUT_S) -
     """Return ``docker inspect --type container CONTAINER`` from the local engine.
 
     Raises:
-        ConfigError: When the name is not a container name, or the engine
-            has no such container.
+        ConfigError: When the name is not a container name, the engine has
+            no such container, or the timeout is not finite, above 0 and at
+            most MAX_TIMEOUT_S.
         DockerUnavailable: When docker is not on PATH, the engine does not
             answer, or it takes longer than ``timeout_s``.
     """
@@ -252,6 +254,7 @@ async def docker_inspect(container: str, timeout_s: float = DEFAULT_TIMEOUT_S) -
             f"The container {container!r} is not a container name or ID "
             "(letters, digits, '_', '.', '-', starting with a letter or digit)."
         )
+    check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
     docker = shutil.which("docker")
     if docker is None:
         raise DockerUnavailable(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -43,6 +42,7 @@ from netcase.probes.dnscompare_query import (
     name_text,
 )
 from netcase.probes.latency_target import written_as_address
+from netcase.probes.limits import MAX_TIMEOUT_S, check_seconds
 from netcase.probes.result import ProbeResult
 from netcase.site import ResolverAddress
 
@@ -287,10 +287,7 @@ def _check_inputs(
     unknown = [t for t in types if t not in RECORD_TYPES]
     if unknown or not types:
         raise ConfigError(f"Record type {unknown!r} is not supported; use A or AAAA.")
-    if not 0 < timeout_s < math.inf:
-        raise ConfigError(
-            f"The timeout {timeout_s!r} must be a positive number of seconds."
-        )
+    check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
     return types
 
 

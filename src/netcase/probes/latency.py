@@ -36,6 +36,12 @@ from netcase.probes.latency_series import (
     tcp_series,
 )
 from netcase.probes.latency_target import Target, resolve_target
+from netcase.probes.limits import (
+    MAX_INTERVAL_S,
+    MAX_SERIES_S,
+    MAX_TIMEOUT_S,
+    check_seconds,
+)
 from netcase.probes.result import ProbeResult
 from netcase.site import ResolverAddress, Thresholds, Uplink
 
@@ -91,10 +97,13 @@ class LatencyParams:
             1 <= self.count <= MAX_COUNT,
             f"The count must be between 1 and {MAX_COUNT}, not {self.count!r}.",
         )
+        check_seconds(self.interval_s, "The interval", MAX_INTERVAL_S)
+        check_seconds(self.timeout_s, "The timeout", MAX_TIMEOUT_S)
         _require(
-            self.interval_s > 0 and self.timeout_s > 0,
-            f"The interval and timeout must be above 0 s, not "
-            f"{self.interval_s!r} and {self.timeout_s!r}.",
+            self.count * self.interval_s <= MAX_SERIES_S,
+            f"{self.count} probes every {self.interval_s:g} s would take "
+            f"{self.count * self.interval_s:g} s, over the {MAX_SERIES_S:g} s a "
+            "series may last; give fewer probes or a shorter interval.",
         )
         _require(
             self.method in METHODS,

@@ -9,6 +9,12 @@ from typing import Any
 
 from netcase.errors import ConfigError
 from netcase.probes.findings import Finding
+from netcase.probes.limits import (
+    MAX_INTERVAL_S,
+    MAX_TIMEOUT_S,
+    MAX_TRANSFER_S,
+    check_seconds,
+)
 from netcase.probes.result import ProbeResult
 from netcase.site import Site, Uplink, parse_resolver, parse_uplink
 
@@ -16,7 +22,7 @@ Progress = Callable[[Any], None]
 Runner = Callable[[dict[str, Any], Site, Progress | None], Awaitable[ProbeResult]]
 Compare = Callable[[ProbeResult, ProbeResult, Site], list[Finding]]
 
-MAX_THROUGHPUT_SECONDS = 600.0
+MAX_THROUGHPUT_SECONDS = MAX_TRANSFER_S
 """The longest a throughput run may last, from a playbook or the command line."""
 
 
@@ -67,7 +73,7 @@ async def _run_dns(
         internal,
         external,
         rdtypes=_texts(params.get("types")) or RECORD_TYPES,
-        timeout_s=float(params.get("timeout", DEFAULT_TIMEOUT_S)),
+        timeout_s=_timeout(params, "dns", DEFAULT_TIMEOUT_S),
         on_progress=progress,
     )
 
@@ -85,9 +91,11 @@ async def _run_latency(
     settings = LatencyParams(
         target=str(params["target"]),
         uplinks=_uplinks(params.get("uplinks"), site),
-        count=int(params.get("count", 10)),
-        interval_s=float(params.get("interval", 0.2)),
-        timeout_s=float(params.get("timeout", 1.0)),
+        count=_whole(params.get("count", 10), "The latency count"),
+        interval_s=check_seconds(
+            params.get("interval", 0.2), "The latency interval", MAX_INTERVAL_S
+        ),
+        timeout_s=_timeout(params, "latency", 1.0),
         method=str(params.get("method", "auto")),
         tcp_port=int(params.get("tcp_port", site.targets.tcp_port)),
         tls=params.get("tls"),
@@ -110,21 +118,46 @@ async def _run_throughput(
         uplink=uplinks[0] if uplinks else None,
         seconds=_throughput_seconds(params.get("seconds", 10.0)),
         thresholds=site.thresholds,
-        expect_mbps=float(params["expect_mbps"]) if "expect_mbps" in params else None,
+        expect_mbps=_rate(params.get("expect_mbps")),
         server=str(params["server"]) if params.get("server") else None,
-        timeout_s=float(params.get("timeout", 10.0)),
+        timeout_s=_timeout(params, "throughput", 10.0),
         on_progress=progress,
     )
 
 
 def _throughput_seconds(value: Any) -> float:
-    seconds = float(value)
-    if not 0 < seconds <= MAX_THROUGHPUT_SECONDS:
+    return check_seconds(value, "The throughput seconds", MAX_THROUGHPUT_SECONDS)
+
+
+def _timeout(params: dict[str, Any], probe: str, default_s: float) -> float:
+    """Read a step's ``timeout``, refusing what would never end."""
+    return check_seconds(
+        params.get("timeout", default_s), f"The {probe} timeout", MAX_TIMEOUT_S
+    )
+
+
+def _whole(value: Any, label: str) -> int:
+    """Read a whole number from a step, refusing 2.5 rather than cutting it to 2."""
+    whole = value if isinstance(value, int | str) and value is not True else None
+    try:
+        return int(whole)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         raise ConfigError(
-            f"The throughput seconds {value!r} is out of range; give more than 0 "
-            f"and at most {MAX_THROUGHPUT_SECONDS:g}."
-        )
-    return seconds
+            f"{label} {value!r} is not a whole number; give one such as 10."
+        ) from None
+
+
+def _rate(value: Any) -> float | None:
+    """Read a step's ``expect_mbps``; the probe itself refuses a bad number."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"The expected rate {value!r} is not a number of Mbit/s; give one "
+            "such as 8."
+        ) from None
 
 
 def _compare_throughput(
@@ -195,7 +228,7 @@ async def _run_clock(
         ntp=str(params["ntp"]) if params.get("ntp") else None,
         http_url=str(params["http"]) if params.get("http") else None,
         apt_error=str(params["apt_error"]) if params.get("apt_error") else None,
-        timeout_s=float(params.get("timeout", 3.0)),
+        timeout_s=_timeout(params, "clock", 3.0),
         skew_threshold_s=site.thresholds.clock_skew_s,
         http_proxy=str(params.get("proxy") or "") or site.targets.http_proxy,
         on_progress=progress,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netcase.errors import ConfigError
+from netcase.probes.limits import MAX_TIMEOUT_S, MAX_TRANSFER_S, check_seconds
 from netcase.probes.result import ProbeResult
 from netcase.probes.throughput_findings import note_small_runs, throughput_findings
 from netcase.probes.throughput_transfers import (
@@ -172,7 +174,9 @@ async def measure(
         on_progress: Called on the event loop after each second.
 
     Raises:
-        ConfigError: For a target or a speedtest server that cannot be used.
+        ConfigError: For a target or a speedtest server that cannot be used,
+            or seconds or a timeout that is not finite, above 0 and within
+            its bound (MAX_TRANSFER_S, MAX_TIMEOUT_S).
     """
     backend = backend_of(target)
     if server is not None and not is_speedtest_server(server):
@@ -180,10 +184,8 @@ async def measure(
             f"The speedtest server {server!r} is neither an http(s):// URL of a "
             "speedtest mini server nor a speedtest.net server id (a number)."
         )
-    if seconds <= 0 or timeout_s <= 0:
-        raise ValueError(
-            f"seconds and timeout_s must be positive: {seconds}, {timeout_s}"
-        )
+    check_seconds(seconds, "The throughput seconds", MAX_TRANSFER_S)
+    check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
     meter = TransferMeter()
     transfer = _transfer(backend, target, server, source, seconds, timeout_s, meter)
     run = ThroughputRun(label, backend, _shown_target(target, server), source)
@@ -228,9 +230,17 @@ async def probe_throughput(
         server: For ``speedtest``: a mini server URL or a server id.
         timeout_s: Connect and stall timeout of each transfer.
         on_progress: Called on the event loop after each second of a run.
+
+    Raises:
+        ConfigError: For a target that cannot be used, seconds or a timeout
+            that is not finite, above 0 and within its bound, or an expected
+            rate that is negative or not finite.
     """
     if retest and await_action is None:
         raise ValueError("Re-test mode needs await_action to wait for the person.")
+    check_seconds(seconds, "The throughput seconds", MAX_TRANSFER_S)
+    check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
+    _check_rate(expect_mbps)
     thresholds = thresholds or Thresholds()
     expected = thresholds.throughput_low_mbps if expect_mbps is None else expect_mbps
     source = uplink.source if uplink else None
@@ -273,6 +283,15 @@ async def probe_throughput(
         measurements=_measurements(runs),
         findings=throughput_findings(runs, thresholds, expected),
     )
+
+
+def _check_rate(expect_mbps: float | None) -> None:
+    # 0 is a usable expectation: it turns throughput.low off.
+    if expect_mbps is not None and not 0 <= expect_mbps < math.inf:
+        raise ConfigError(
+            f"The expected rate {expect_mbps!r} is not a finite number of Mbit/s "
+            "of 0 or more; give one such as 8."
+        )
 
 
 def _measurements(runs: list[ThroughputRun]) -> dict[str, Any]:

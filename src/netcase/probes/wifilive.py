@@ -19,6 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 
 from netcase.errors import NetcaseError
+from netcase.probes.limits import MAX_TIMEOUT_S, check_seconds
 from netcase.probes.wifilink import VisibleAp, WifiLink, WifiReading
 from netcase.probes.wifiparse import decode_capture
 from netcase.probes.wifiparse_linux import (
@@ -194,7 +195,10 @@ async def read_wifi(
 
     Raises:
         WifiCannotRead: No tool, no Wi-Fi interface, or a tool failed.
+        ConfigError: For a timeout that is not finite, above 0 and at most
+            MAX_TIMEOUT_S.
     """
+    check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
     platform = platform or sys.platform
     if platform.startswith("linux"):
         runner = _Runner(timeout_s, on_progress, {**os.environ, "LC_ALL": "C.UTF-8"})
