@@ -183,11 +183,16 @@ class ForwardProxy:
     """A loopback HTTP proxy: absolute-form requests and CONNECT tunnels.
 
     It forwards only to 127.0.0.1 and records each request line it gets.
-    With ``refuse_tunnels`` it answers every CONNECT with 403.
+    With ``refuse_tunnels`` it answers every CONNECT with 403; with
+    ``refuse_requests`` set to a status line such as ``"403 Forbidden"`` it
+    answers every plain request with it, and a Date of its own, itself.
     """
 
-    def __init__(self, refuse_tunnels: bool = False) -> None:
+    def __init__(
+        self, refuse_tunnels: bool = False, refuse_requests: str | None = None
+    ) -> None:
         self.refuse_tunnels = refuse_tunnels
+        self.refuse_requests = refuse_requests
         self.requests: list[str] = []
         self.url = ""
 
@@ -201,6 +206,8 @@ class ForwardProxy:
             self.requests.append(f"{method} {target}")
             if method == "CONNECT":
                 await self._tunnel(target, reader, writer)
+            elif self.refuse_requests is not None:
+                await self._refuse(writer, self.refuse_requests)
             else:
                 await self._forward(method, target, version, rest, reader, writer)
         finally:
@@ -218,6 +225,15 @@ class ForwardProxy:
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await writer.drain()
         await _pipe_both(reader, writer, up_reader, up_writer)
+
+    async def _refuse(self, writer: asyncio.StreamWriter, status: str) -> None:
+        date = email.utils.formatdate(usegmt=True)
+        writer.write(
+            f"HTTP/1.1 {status}\r\nDate: {date}\r\nContent-Length: 0\r\n\r\n".encode(
+                "ascii"
+            )
+        )
+        await writer.drain()
 
     async def _forward(
         self,
@@ -257,9 +273,11 @@ async def _pipe_both(
 
 
 @asynccontextmanager
-async def forward_proxy(refuse_tunnels: bool = False) -> AsyncIterator[ForwardProxy]:
+async def forward_proxy(
+    refuse_tunnels: bool = False, refuse_requests: str | None = None
+) -> AsyncIterator[ForwardProxy]:
     """Run a :class:`ForwardProxy` on 127.0.0.1 in this event loop."""
-    proxy = ForwardProxy(refuse_tunnels)
+    proxy = ForwardProxy(refuse_tunnels, refuse_requests)
     server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
     proxy.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     async with server:

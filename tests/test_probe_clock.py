@@ -21,6 +21,7 @@ from clockservers import (
     shifted_date,
     sntp_responder,
 )
+from latency_servers import closed_port, listening_port
 from netcase.cli import main
 from netcase.errors import ConfigError
 from netcase.probes.clock import ReadingTaken, check_clock, span_text
@@ -293,6 +294,54 @@ async def test_proxy_refusing_the_tunnel_is_named_in_the_reading() -> None:
     assert f"The proxy {proxy.url} refused the tunnel to 127.0.0.1:9" in error
     assert "403 Forbidden" in error
     assert codes(result) == ["clock.unreachable"]
+
+
+@pytest.mark.parametrize(
+    "status", ["403 Forbidden", "407 Proxy Authentication Required", "502 Bad Gateway"]
+)
+async def test_proxy_refusing_a_plain_request_is_named_with_its_status(
+    status: str,
+) -> None:
+    url = "http://127.0.0.1:9/"
+    async with forward_proxy(refuse_requests=status) as proxy:
+        result = await check_clock(http_url=url, http_proxy=proxy.url, timeout_s=2.0)
+
+    reading = result.measurements["readings"][0]
+    assert reading["error"].startswith(
+        f"The proxy {proxy.url} answered HTTP {status} to the request for {url}"
+    )
+    assert reading["offset_s"] is None
+    assert codes(result) == ["clock.unreachable"]
+
+
+async def test_closed_proxy_port_is_named_as_the_proxy() -> None:
+    with closed_port() as port:
+        proxy = f"http://127.0.0.1:{port}"
+        result = await check_clock(
+            http_url="http://127.0.0.1:9/", http_proxy=proxy, timeout_s=2.0
+        )
+
+    error = result.measurements["readings"][0]["error"]
+    assert error == f"Cannot reach the proxy {proxy}: connection refused."
+    assert codes(result) == ["clock.unreachable"]
+
+
+async def test_closed_http_port_says_connection_refused() -> None:
+    with closed_port() as port:
+        result = await check_clock(http_url=f"http://127.0.0.1:{port}/", timeout_s=2.0)
+
+    assert result.measurements["readings"][0]["error"] == "Connection refused."
+
+
+async def test_silent_proxy_is_named_in_the_timeout() -> None:
+    with listening_port() as port:
+        proxy = f"http://127.0.0.1:{port}"
+        result = await check_clock(
+            http_url="http://127.0.0.1:9/", http_proxy=proxy, timeout_s=0.3
+        )
+
+    error = result.measurements["readings"][0]["error"]
+    assert error == f"No answer within 0.3 s through the proxy {proxy}."
 
 
 # Both live references

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import os
+import socket
 import ssl
 import struct
 import time
@@ -17,7 +19,7 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
-from netcase.errors import ConfigError
+from netcase.errors import ConfigError, NetcaseError
 from netcase.probes.urls import url_problem
 from netcase.site import check_proxy
 
@@ -142,13 +144,33 @@ async def sntp_reading(server: str, timeout_s: float) -> ClockReading:
     return _sntp_result(reference, *exchange)
 
 
-def _timed_out(timeout_s: float) -> str:
-    return f"No answer within {timeout_s:g} s."
+def _timed_out(timeout_s: float, via: str = "") -> str:
+    return f"No answer within {timeout_s:g} s{via}."
 
 
 def _os_error(exc: OSError) -> str:
-    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = _reason(exc)
     return f"{reason[:1].upper()}{reason[1:]}."
+
+
+def _reason(exc: OSError) -> str:
+    """Return why a socket call failed, in lower case: ``connection refused``.
+
+    asyncio words a refused connect as "Connect call failed ('127.0.0.1', 1)",
+    which hides the reason; the errno says it. A name lookup error's errno is
+    a getaddrinfo code, not an errno, so its own text is kept.
+    """
+    if exc.errno and not isinstance(exc, socket.gaierror):
+        reason = os.strerror(exc.errno)
+    else:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason[:1].lower()}{reason[1:]}"
+
+
+class ProxyFailure(NetcaseError):
+    """The proxy could not be reached, or refused or failed the request itself."""
+
+    title = "Proxy failure"
 
 
 class _SntpAnswer(asyncio.DatagramProtocol):
@@ -270,7 +292,9 @@ async def http_date_reading(
         proxy: An ``http://host:port`` proxy to go through: an https URL is
             reached through a CONNECT tunnel, so its Date is the server's
             own; an http URL is asked of the proxy, which passes the
-            server's Date on (or its cache's, for a cached answer).
+            server's Date on (or its cache's, for a cached answer). Through
+            a proxy, only a 2xx or 3xx answer to an http URL is read as the
+            server's: see :func:`_proxy_refusal`.
     """
     check_url(url)
     if proxy is not None:
@@ -279,7 +303,10 @@ async def http_date_reading(
         async with asyncio.timeout(timeout_s):
             header, sent_s, rtt_s = await _head_date(url, ssl_context, proxy)
     except TimeoutError:
-        return ClockReading("http", "http-date", url, error=_timed_out(timeout_s))
+        error = _timed_out(timeout_s, f" through the proxy {proxy}" if proxy else "")
+        return ClockReading("http", "http-date", url, error=error)
+    except ProxyFailure as exc:
+        return ClockReading("http", "http-date", url, error=exc.message)
     except ssl.SSLError as exc:
         return ClockReading("http", "http-date", url, error=f"TLS failed: {exc}.")
     except (
@@ -348,7 +375,10 @@ async def _head_date(
     finally:
         writer.close()
     logger.debug("HTTP headers from %s: %r", url, raw)
-    return _date_header(raw), sent_s, rtt_s
+    header = _date_header(raw)
+    if proxy is not None and not secure:
+        _proxy_refusal(proxy, url, raw)
+    return header, sent_s, rtt_s
 
 
 async def _through_proxy(
@@ -356,9 +386,12 @@ async def _through_proxy(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Connect to the proxy; for TLS, open a tunnel and start TLS inside it."""
     parts = urlsplit(proxy)
-    reader, writer = await asyncio.open_connection(
-        parts.hostname, parts.port or 80, limit=HEADER_LIMIT_BYTES
-    )
+    try:
+        reader, writer = await asyncio.open_connection(
+            parts.hostname, parts.port or 80, limit=HEADER_LIMIT_BYTES
+        )
+    except OSError as exc:
+        raise ProxyFailure(f"Cannot reach the proxy {proxy}: {_reason(exc)}.") from exc
     if context is None:
         return reader, writer
     try:
@@ -371,7 +404,7 @@ async def _through_proxy(
         status = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0]
         fields = status.decode("latin-1").split(" ", 2)
         if len(fields) < 2 or not fields[1].startswith("2"):
-            raise ValueError(
+            raise ProxyFailure(
                 f"The proxy {proxy} refused the tunnel to {authority}: "
                 f"{status.decode('latin-1')[:80]!r}."
             )
@@ -396,6 +429,31 @@ def _head_request(netloc: str, target: str) -> bytes:
         "Connection: close",
     ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
+def _proxy_refusal(proxy: str, url: str, raw: bytes) -> None:
+    """Raise when a proxy's answer to a plain-HTTP request is not the server's.
+
+    A proxy answers in the server's place when it refuses or fails: 403 for
+    its policy, 407 for its own authentication (RFC 9110 section 15.5.8),
+    502, 503 or 504 when it cannot reach the server (sections 15.6.3 to
+    15.6.5). The answer carries no reliable mark of who wrote it, so any
+    status outside 2xx and 3xx is taken as the proxy's: its Date may be the
+    proxy's clock, and a URL chosen as a clock reference answers 2xx or 3xx.
+    A server's own 4xx or 5xx, passed on, is reported the same way; the
+    status in the message lets a person tell.
+    """
+    status = raw.split(b"\r\n", 1)[0].decode("latin-1")
+    fields = status.split(" ", 2)
+    code = fields[1] if len(fields) > 1 else ""
+    if code[:1] in ("2", "3") and len(code) == 3:
+        return
+    reason = f" {fields[2].strip()}" if len(fields) > 2 else ""
+    raise ProxyFailure(
+        f"The proxy {proxy} answered HTTP {code}{reason} to the request for "
+        f"{url}, a refusal or failure in the server's place; only a 2xx or 3xx "
+        "answer is read as the server's."
+    )
 
 
 def _date_header(raw: bytes) -> str | None:
