@@ -274,7 +274,10 @@ def test_probe_timeout_of_zero_or_less_is_reported_on_its_line() -> None:
     )
 
     assert found == [
-        (20, "The parameter 'timeout' of the probe 'dns' must be above 0, not -1.")
+        (
+            20,
+            "The parameter 'timeout' of the probe 'dns' must be above 0 and at most 60, not -1.",
+        )
     ]
 
 
@@ -323,3 +326,14 @@ def test_kb_check_reports_a_count_out_of_range_as_path_line(
         f"{folder / 'sample-case.md'}:24: The parameter 'count' of the probe "
         "'latency' must be between 1 and 65536, not -5." in out
     )
+
+
+def test_probe_timeout_past_the_probes_ceiling_is_reported_on_its_line() -> None:
+    found = problems(
+        GOOD.replace('names: ["{domain}"]', 'names: ["{domain}"]\n      timeout: 3600')
+    )
+
+    assert [message for _line, message in found] == [
+        "The parameter 'timeout' of the probe 'dns' must be above 0 and at most 60, "
+        "not 3600."
+    ]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from netcase.diagnose.templates import PLACEHOLDER
 from netcase.errors import ConfigError
 from netcase.probes.latency_series import MAX_COUNT
+from netcase.probes.limits import MAX_INTERVAL_S, MAX_TIMEOUT_S
 from netcase.probes.registry import MAX_THROUGHPUT_SECONDS
 
 URL_SCHEMES = ("http", "https", "ftp")
@@ -181,17 +182,17 @@ class Bounds:
         return low if self.high is None else f"{low} and at most {self.high:g}"
 
 
-ABOVE_ZERO = Bounds(0, low_included=False)
+TIMEOUT = Bounds(0, MAX_TIMEOUT_S, low_included=False)
 PARAM_BOUNDS: dict[tuple[str, str], Bounds] = {
-    ("dns", "timeout"): ABOVE_ZERO,
+    ("dns", "timeout"): TIMEOUT,
     ("latency", "count"): Bounds(1, MAX_COUNT),
-    ("latency", "interval"): ABOVE_ZERO,
-    ("latency", "timeout"): ABOVE_ZERO,
+    ("latency", "interval"): Bounds(0, MAX_INTERVAL_S, low_included=False),
+    ("latency", "timeout"): TIMEOUT,
     ("latency", "tcp_port"): Bounds(1, 65535),
     ("throughput", "seconds"): Bounds(0, MAX_THROUGHPUT_SECONDS, low_included=False),
     ("throughput", "expect_mbps"): Bounds(0),
-    ("throughput", "timeout"): ABOVE_ZERO,
-    ("clock", "timeout"): ABOVE_ZERO,
+    ("throughput", "timeout"): TIMEOUT,
+    ("clock", "timeout"): TIMEOUT,
 }
 """The ranges the probes refuse values outside of, checked by ``kb check`` so a
 playbook fails there and not when it runs."""
