@@ -189,10 +189,15 @@ class ForwardProxy:
     """
 
     def __init__(
-        self, refuse_tunnels: bool = False, refuse_requests: str | None = None
+        self,
+        refuse_tunnels: bool = False,
+        refuse_requests: str | None = None,
+        hollow_tunnels: bool = False,
     ) -> None:
         self.refuse_tunnels = refuse_tunnels
         self.refuse_requests = refuse_requests
+        self.hollow_tunnels = hollow_tunnels
+        """Answer CONNECT with 200, then close instead of relaying."""
         self.requests: list[str] = []
         self.url = ""
 
@@ -219,6 +224,10 @@ class ForwardProxy:
         host, _, port = target.rpartition(":")
         if self.refuse_tunnels or host != "127.0.0.1":
             writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            return
+        if self.hollow_tunnels:
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await writer.drain()
             return
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
@@ -274,10 +283,12 @@ async def _pipe_both(
 
 @asynccontextmanager
 async def forward_proxy(
-    refuse_tunnels: bool = False, refuse_requests: str | None = None
+    refuse_tunnels: bool = False,
+    refuse_requests: str | None = None,
+    hollow_tunnels: bool = False,
 ) -> AsyncIterator[ForwardProxy]:
     """Run a :class:`ForwardProxy` on 127.0.0.1 in this event loop."""
-    proxy = ForwardProxy(refuse_tunnels, refuse_requests)
+    proxy = ForwardProxy(refuse_tunnels, refuse_requests, hollow_tunnels)
     server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
     proxy.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     async with server:

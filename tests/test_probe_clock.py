@@ -344,6 +344,20 @@ async def test_silent_proxy_is_named_in_the_timeout() -> None:
     assert error == f"No answer within 0.3 s through the proxy {proxy}."
 
 
+async def test_a_tunnel_the_proxy_accepts_but_closes_is_named_as_the_proxys() -> None:
+    async with forward_proxy(hollow_tunnels=True) as proxy:
+        result = await check_clock(
+            http_url="https://127.0.0.1:9/", http_proxy=proxy.url, timeout_s=2.0
+        )
+
+    error = result.measurements["readings"][0]["error"]
+    assert error.startswith(
+        f"The proxy {proxy.url} accepted the tunnel to 127.0.0.1:9 but no TLS "
+        "server answered through it"
+    )
+    assert codes(result) == ["clock.unreachable"]
+
+
 # Both live references
 
 

@@ -95,7 +95,7 @@ def test_a_proxy_that_is_not_an_http_url_is_refused_naming_the_key(
 
     assert raised.value.message == (
         f"{profile}: key 'targets.http_proxy': must be an http://host:port proxy "
-        "URL, not '10.0.0.3:3128'."
+        "URL without a user name or password, not '10.0.0.3:3128'."
     )
 
 
@@ -164,3 +164,19 @@ def test_the_site_and_the_switch_snippet_refuse_the_same_names(name: str) -> Non
     assert not is_plain_name(name)
     with pytest.raises(ActionParamError):
         render_action("switch_line", {"to_uplink": name}, Site())
+
+
+def test_proxy_credentials_are_refused_and_never_echoed(tmp_path: Path) -> None:
+    profile = tmp_path / "site.toml"
+    profile.write_text(
+        '[targets]\nhttp_proxy = "http://ops:s3cret@10.0.0.3:3128"\n', "utf-8"
+    )
+
+    with pytest.raises(ConfigError) as from_profile:
+        load_site(profile)
+    with pytest.raises(ConfigError) as from_option:
+        check_proxy("http://ops:s3cret@10.0.0.3:3128")
+
+    assert from_profile.value.message.endswith("not a URL with credentials.")
+    assert "user name or password" in from_option.value.message
+    assert "s3cret" not in from_profile.value.message + from_option.value.message

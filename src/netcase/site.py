@@ -106,6 +106,8 @@ def is_proxy_url(text: str) -> bool:
         and port != 0
         and parts.path in ("", "/")
         and not parts.query
+        # Proxy credentials are not sent, and a password would end up in results.
+        and "@" not in parts.netloc
     )
 
 
@@ -115,6 +117,12 @@ def check_proxy(proxy: str) -> None:
     Raises:
         ConfigError: Naming the proxy and the form it needs.
     """
+    if "@" in proxy:
+        # Not echoed: the text may hold a password.
+        raise ConfigError(
+            "The proxy URL holds a user name or password; netcase sends no proxy "
+            "credentials: give http://host:port (such as http://10.0.0.3:3128)."
+        )
     if not is_proxy_url(proxy):
         raise ConfigError(
             f"The proxy {proxy!r} is not an http://host:port proxy URL "
@@ -380,8 +388,10 @@ class _Reader:
             if value is not None and not isinstance(value, str):
                 self.fail(f"targets.{key}", "must be text")
         if isinstance(proxy, str) and not is_proxy_url(proxy):
+            shown = repr(proxy) if "@" not in proxy else "a URL with credentials"
             self.fail(
                 "targets.http_proxy",
-                f"must be an http://host:port proxy URL, not {proxy!r}",
+                "must be an http://host:port proxy URL without a user name or "
+                f"password, not {shown}",
             )
         return Targets(tuple(names), latency, port, throughput, proxy)

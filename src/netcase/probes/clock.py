@@ -252,8 +252,9 @@ def _skew_summary(best: ClockReading, threshold_s: float) -> str:
             f"apt says the Release file of {best.reference} expired {span} ago: the "
             "clock is at least that far ahead, or the mirror is stale."
         )
+    way = "ahead of" if direction(offset_s) == "ahead" else direction(offset_s)
     return (
-        f"This machine's clock is {span} {direction(offset_s)} {_against(best)} "
+        f"This machine's clock is {span} {way} {_against(best)} "
         f"(offset {offset_s:+.3f} s; threshold {threshold_s:g} s)."
     )
 

@@ -408,7 +408,14 @@ async def _through_proxy(
                 f"The proxy {proxy} refused the tunnel to {authority}: "
                 f"{status.decode('latin-1')[:80]!r}."
             )
-        await writer.start_tls(context, server_hostname=host)
+        try:
+            await writer.start_tls(context, server_hostname=host)
+        except ConnectionError as exc:
+            why = _reason(exc) if exc.errno else "the connection was closed"
+            raise ProxyFailure(
+                f"The proxy {proxy} accepted the tunnel to {authority} but no TLS "
+                f"server answered through it ({why})."
+            ) from exc
     except BaseException:
         writer.close()
         raise
