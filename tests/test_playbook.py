@@ -293,8 +293,8 @@ def test_the_count_bounds_are_the_ones_the_latency_probe_enforces() -> None:
         LatencyParams("127.0.0.1", Site().uplinks, count=int(bounds.low) - 1)
 
 
-@pytest.mark.parametrize("weight", [".nan", ".inf", "-.inf"])
-def test_evidence_weight_that_is_no_finite_number_is_reported_on_its_line(
+@pytest.mark.parametrize("weight", [".nan", ".inf", "-.inf", "1.0e+308", "101"])
+def test_evidence_weight_outside_0_to_100_is_reported_on_its_line(
     weight: str,
 ) -> None:
     found = problems(
@@ -305,7 +305,8 @@ def test_evidence_weight_that_is_no_finite_number_is_reported_on_its_line(
     line, message = found[0]
     assert line == 25
     assert message.startswith(
-        "The weight of 'dns.split_horizon' must be a finite number above 0, not "
+        "The weight of 'dns.split_horizon' must be a number above 0 and at most "
+        "100, not "
     )
 
 

@@ -23,6 +23,10 @@ INPUT_KINDS = ("text", "ip", "name", "url", "int")
 STEP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SITE_VALUES = frozenset({"site.name", "site.router"})
 
+MAX_WEIGHT = 100.0
+"""The largest weight a finding may carry as evidence: ranks stay comparable,
+and no sum of weights can overflow to infinity (which JSON cannot carry)."""
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -326,11 +330,12 @@ def _evidence(check: _Checker, raw: Any) -> Evidence:
             isinstance(weight, bool)
             or not isinstance(weight, int | float)
             or not math.isfinite(weight)
-            or weight <= 0
+            or not 0 < weight <= MAX_WEIGHT
         ):
             check.fail(
                 f"evidence.supports.{code}",
-                f"The weight of {code!r} must be a finite number above 0, not {weight!r}.",
+                f"The weight of {code!r} must be a number above 0 and at most "
+                f"{MAX_WEIGHT:g}, not {weight!r}.",
             )
             continue
         weights[code] = float(weight)
