@@ -338,3 +338,13 @@ def test_probe_timeout_past_the_probes_ceiling_is_reported_on_its_line() -> None
         "The parameter 'timeout' of the probe 'dns' must be above 0 and at most 60, "
         "not 3600."
     ]
+
+
+def test_a_ping_series_planned_past_an_hour_is_reported_on_the_count() -> None:
+    # 20,000 pings at the default 0.2 s would take 4,000 s.
+    found = problems(with_latency_step("20000"))
+
+    assert [message for _line, message in found] == [
+        "The latency step's 20000 pings every 0.2 s would take 4000 s, over the "
+        "3600 s a series may last; give a smaller count or a shorter interval."
+    ]

@@ -171,3 +171,45 @@ def test_cli_refuses_an_unusable_expected_rate_with_exit_2(
     assert capsys.readouterr().err.startswith(
         f"netcase: --expect-mbps {float(text)!r} is not a finite rate"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["latency", "127.0.0.1", "--uplink", "a=127.0.0.2", "--interval", "1e-9"],
+            "--interval 1e-09 is out of range; give a number of seconds of at "
+            "least 0.002 and at most 60.",
+        ),
+        (
+            ["throughput", "http://127.0.0.1:9/x", "--seconds", "0.001"],
+            "--seconds 0.001 is out of range; give a number of seconds of at "
+            "least 1 and at most 600.",
+        ),
+    ],
+)
+def test_a_flood_of_pings_or_a_transfer_too_short_to_measure_is_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["probe", *argv]) == 2
+
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("probe", "params", "key", "value"),
+    [
+        (
+            "latency",
+            {"target": "127.0.0.1", "uplinks": ["lo=127.0.0.1"]},
+            "interval",
+            1e-9,
+        ),
+        ("throughput", {"url": "http://127.0.0.1:9/x"}, "seconds", 0.5),
+    ],
+)
+async def test_playbook_steps_get_the_same_floors(
+    bounded: None, probe: str, params: dict[str, Any], key: str, value: float
+) -> None:
+    with pytest.raises(ConfigError, match="of at least"):
+        await PROBES[probe].run({**params, key: value}, Site(), None)

@@ -15,7 +15,12 @@ from netcase.probes.latency import (
     measure_latency,
 )
 from netcase.probes.latency_target import TargetError, split_target
-from netcase.probes.limits import MAX_INTERVAL_S, MAX_TIMEOUT_S, check_seconds
+from netcase.probes.limits import (
+    MAX_INTERVAL_S,
+    MAX_TIMEOUT_S,
+    MIN_INTERVAL_S,
+    check_seconds,
+)
 from netcase.probes.result import ProbeResult
 from netcase.site import Site, Uplink, parse_resolver, parse_uplink
 
@@ -143,7 +148,9 @@ def _params(args: argparse.Namespace, site: Site) -> LatencyParams:
         target=target,
         uplinks=_uplinks(args.uplink, site),
         count=args.count,
-        interval_s=check_seconds(args.interval, "--interval", MAX_INTERVAL_S),
+        interval_s=check_seconds(
+            args.interval, "--interval", MAX_INTERVAL_S, minimum_s=MIN_INTERVAL_S
+        ),
         timeout_s=check_seconds(args.timeout, "--timeout", MAX_TIMEOUT_S),
         method="tcp" if tcp_port else "icmp" if args.icmp else "auto",
         tcp_port=tcp_port or https_port or site.targets.tcp_port,

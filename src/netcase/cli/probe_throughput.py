@@ -12,7 +12,7 @@ from typing import Any
 
 from netcase.cli.probecmd import ProbeCannotRun
 from netcase.errors import ConfigError
-from netcase.probes.limits import check_seconds
+from netcase.probes.limits import MIN_TRANSFER_S, check_seconds
 from netcase.probes.registry import MAX_THROUGHPUT_SECONDS
 from netcase.probes.result import ProbeResult
 from netcase.probes.throughput import (
@@ -184,4 +184,4 @@ def _expect(mbps: float | None) -> float | None:
 
 
 def _seconds(seconds: float) -> float:
-    return check_seconds(seconds, "--seconds", MAX_SECONDS)
+    return check_seconds(seconds, "--seconds", MAX_SECONDS, minimum_s=MIN_TRANSFER_S)

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 from netcase.diagnose.templates import PLACEHOLDER
 from netcase.errors import ConfigError
 from netcase.probes.latency_series import MAX_COUNT
-from netcase.probes.limits import MAX_INTERVAL_S, MAX_TIMEOUT_S
+from netcase.probes.limits import (
+    DEFAULT_INTERVAL_S,
+    MAX_INTERVAL_S,
+    MAX_SERIES_S,
+    MAX_TIMEOUT_S,
+    MIN_INTERVAL_S,
+    MIN_TRANSFER_S,
+)
 from netcase.probes.registry import MAX_THROUGHPUT_SECONDS
 
 URL_SCHEMES = ("http", "https", "ftp")
@@ -186,10 +193,10 @@ TIMEOUT = Bounds(0, MAX_TIMEOUT_S, low_included=False)
 PARAM_BOUNDS: dict[tuple[str, str], Bounds] = {
     ("dns", "timeout"): TIMEOUT,
     ("latency", "count"): Bounds(1, MAX_COUNT),
-    ("latency", "interval"): Bounds(0, MAX_INTERVAL_S, low_included=False),
+    ("latency", "interval"): Bounds(MIN_INTERVAL_S, MAX_INTERVAL_S),
     ("latency", "timeout"): TIMEOUT,
     ("latency", "tcp_port"): Bounds(1, 65535),
-    ("throughput", "seconds"): Bounds(0, MAX_THROUGHPUT_SECONDS, low_included=False),
+    ("throughput", "seconds"): Bounds(MIN_TRANSFER_S, MAX_THROUGHPUT_SECONDS),
     ("throughput", "expect_mbps"): Bounds(0),
     ("throughput", "timeout"): TIMEOUT,
     ("clock", "timeout"): TIMEOUT,
@@ -231,7 +238,29 @@ def param_problems(
         if problem:
             message = f"The parameter {key!r} of the probe {probe!r} {problem}."
             problems.append((key, message))
+    if probe == "latency" and not problems:
+        problems.extend(_series_problem(params))
     return problems
+
+
+def _series_problem(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Refuse a ping series planned to last longer than a probe may."""
+    count, interval = (
+        params.get("count", 10),
+        params.get("interval", DEFAULT_INTERVAL_S),
+    )
+    if not all(isinstance(v, int | float) for v in (count, interval)):
+        return []  # Filled from inputs: checked when the step runs.
+    if count * interval <= MAX_SERIES_S:
+        return []
+    return [
+        (
+            "count",
+            f"The latency step's {count} pings every {interval:g} s would take "
+            f"{count * interval:g} s, over the {MAX_SERIES_S:g} s a series may "
+            "last; give a smaller count or a shorter interval.",
+        )
+    ]
 
 
 def _literal_problem(probe: str, key: str, kind: str, value: Any) -> str | None:

@@ -37,9 +37,11 @@ from netcase.probes.latency_series import (
 )
 from netcase.probes.latency_target import Target, resolve_target
 from netcase.probes.limits import (
+    DEFAULT_INTERVAL_S,
     MAX_INTERVAL_S,
     MAX_SERIES_S,
     MAX_TIMEOUT_S,
+    MIN_INTERVAL_S,
     check_seconds,
 )
 from netcase.probes.result import ProbeResult
@@ -82,7 +84,7 @@ class LatencyParams:
     target: str
     uplinks: tuple[Uplink, ...]
     count: int = 10
-    interval_s: float = 0.2
+    interval_s: float = DEFAULT_INTERVAL_S
     timeout_s: float = 1.0
     method: str = "auto"
     tcp_port: int = 443
@@ -97,7 +99,9 @@ class LatencyParams:
             1 <= self.count <= MAX_COUNT,
             f"The count must be between 1 and {MAX_COUNT}, not {self.count!r}.",
         )
-        check_seconds(self.interval_s, "The interval", MAX_INTERVAL_S)
+        check_seconds(
+            self.interval_s, "The interval", MAX_INTERVAL_S, minimum_s=MIN_INTERVAL_S
+        )
         check_seconds(self.timeout_s, "The timeout", MAX_TIMEOUT_S)
         _require(
             self.count * self.interval_s <= MAX_SERIES_S,

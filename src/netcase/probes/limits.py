@@ -39,8 +39,25 @@ MAX_PAUSE_S = 600.0
 other end of a floor and back."""
 
 
+DEFAULT_INTERVAL_S = 0.2
+"""The pause between two pings of one uplink when none is given."""
+
+MIN_INTERVAL_S = 0.002
+"""The shortest pause between two pings: what iputils ping allows even its
+super-user. Shorter is a flood that measures the sender, not the line."""
+
+MIN_TRANSFER_S = 1.0
+"""The shortest throughput transfer: the rate is reported per second, and a
+shorter window ends before a slow start has sent anything."""
+
+
 def check_seconds(
-    value: Any, label: str, maximum_s: float, *, zero_ok: bool = False
+    value: Any,
+    label: str,
+    maximum_s: float,
+    *,
+    zero_ok: bool = False,
+    minimum_s: float | None = None,
 ) -> float:
     """Return ``value`` as seconds when it is finite, above 0 and at most ``maximum_s``.
 
@@ -50,16 +67,22 @@ def check_seconds(
             ``"The timeout"`` or ``"--timeout"``.
         maximum_s: The largest value allowed.
         zero_ok: Accept 0 as well (a pause that may be skipped).
+        minimum_s: The smallest value allowed, where more than 0 is needed.
 
     Raises:
         ConfigError: Naming the value, why it is refused and the range allowed.
     """
     lowest = "0 or more" if zero_ok else "above 0"
+    if minimum_s is not None:
+        lowest = f"of at least {minimum_s:g}"
     allowed = f"give a number of seconds {lowest} and at most {maximum_s:g}"
     seconds = _as_float(value)
     if seconds is None or not math.isfinite(seconds):
         raise ConfigError(f"{label} {value!r} is not a finite number; {allowed}.")
-    if seconds < 0 or (seconds == 0 and not zero_ok) or seconds > maximum_s:
+    too_low = seconds < 0 or (seconds == 0 and not zero_ok)
+    if minimum_s is not None and seconds < minimum_s:
+        too_low = True
+    if too_low or seconds > maximum_s:
         raise ConfigError(f"{label} {value!r} is out of range; {allowed}.")
     return seconds
 

@@ -10,9 +10,12 @@ from typing import Any
 from netcase.errors import ConfigError
 from netcase.probes.findings import Finding
 from netcase.probes.limits import (
+    DEFAULT_INTERVAL_S,
     MAX_INTERVAL_S,
     MAX_TIMEOUT_S,
     MAX_TRANSFER_S,
+    MIN_INTERVAL_S,
+    MIN_TRANSFER_S,
     check_seconds,
 )
 from netcase.probes.result import ProbeResult
@@ -93,7 +96,10 @@ async def _run_latency(
         uplinks=_uplinks(params.get("uplinks"), site),
         count=_whole(params.get("count", 10), "The latency count"),
         interval_s=check_seconds(
-            params.get("interval", 0.2), "The latency interval", MAX_INTERVAL_S
+            params.get("interval", DEFAULT_INTERVAL_S),
+            "The latency interval",
+            MAX_INTERVAL_S,
+            minimum_s=MIN_INTERVAL_S,
         ),
         timeout_s=_timeout(params, "latency", 1.0),
         method=str(params.get("method", "auto")),
@@ -126,7 +132,12 @@ async def _run_throughput(
 
 
 def _throughput_seconds(value: Any) -> float:
-    return check_seconds(value, "The throughput seconds", MAX_THROUGHPUT_SECONDS)
+    return check_seconds(
+        value,
+        "The throughput seconds",
+        MAX_THROUGHPUT_SECONDS,
+        minimum_s=MIN_TRANSFER_S,
+    )
 
 
 def _timeout(params: dict[str, Any], probe: str, default_s: float) -> float:

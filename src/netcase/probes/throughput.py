@@ -20,7 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netcase.errors import ConfigError
-from netcase.probes.limits import MAX_TIMEOUT_S, MAX_TRANSFER_S, check_seconds
+from netcase.probes.limits import (
+    MAX_TIMEOUT_S,
+    MAX_TRANSFER_S,
+    MIN_TRANSFER_S,
+    check_seconds,
+)
 from netcase.probes.result import ProbeResult
 from netcase.probes.throughput_findings import note_small_runs, throughput_findings
 from netcase.probes.throughput_transfers import (
@@ -184,7 +189,9 @@ async def measure(
             f"The speedtest server {server!r} is neither an http(s):// URL of a "
             "speedtest mini server nor a speedtest.net server id (a number)."
         )
-    check_seconds(seconds, "The throughput seconds", MAX_TRANSFER_S)
+    check_seconds(
+        seconds, "The throughput seconds", MAX_TRANSFER_S, minimum_s=MIN_TRANSFER_S
+    )
     check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
     meter = TransferMeter()
     transfer = _transfer(backend, target, server, source, seconds, timeout_s, meter)
@@ -238,7 +245,9 @@ async def probe_throughput(
     """
     if retest and await_action is None:
         raise ValueError("Re-test mode needs await_action to wait for the person.")
-    check_seconds(seconds, "The throughput seconds", MAX_TRANSFER_S)
+    check_seconds(
+        seconds, "The throughput seconds", MAX_TRANSFER_S, minimum_s=MIN_TRANSFER_S
+    )
     check_seconds(timeout_s, "The timeout", MAX_TIMEOUT_S)
     _check_rate(expect_mbps)
     thresholds = thresholds or Thresholds()
