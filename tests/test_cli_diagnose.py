@@ -670,6 +670,28 @@ def test_a_note_cannot_add_a_heading_to_the_report(
     assert report.endswith("> Checked it\n> ## Actions\n>\n> - [x] all fixed\n")
 
 
+def test_terminal_control_sequences_in_a_note_are_dropped(
+    capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
+) -> None:
+    session_id = saved_session(sessions)
+    run_cli(
+        capsys,
+        "note",
+        str(session_id),
+        "red\x1b[31m alert\x07\ttab",
+        "--kb",
+        str(kb_dir),
+    )
+    run_cli(
+        capsys, "note", str(session_id), "more\r\n", "--append", "--kb", str(kb_dir)
+    )
+
+    _, report, _ = run_cli(capsys, "report", str(session_id), "--kb", str(kb_dir))
+
+    assert sessions.load(session_id)[0].notes == "red[31m alert\ttab\nmore\n"
+    assert "\x1b" not in report and "\x07" not in report
+
+
 def test_report_leaves_out_inputs_without_a_value(
     capsys: pytest.CaptureFixture[str], kb_dir: Path, sessions: SessionStore
 ) -> None:

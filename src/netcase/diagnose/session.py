@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sys
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,9 @@ from sqlmodel import Session, col, select
 from netcase.errors import NetcaseError
 from netcase.store import SessionRow, StepRow
 
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters, but tab (09) and line feed (0a)."""
+
 
 class SessionNotFoundError(NetcaseError):
     """A session number that is not in the database."""
@@ -24,6 +28,15 @@ class SessionNotFoundError(NetcaseError):
 def now() -> datetime:
     """Return the current time, time-zone aware as the tables require."""
     return datetime.now(UTC)
+
+
+def printable(text: str) -> str:
+    """Drop control characters but line breaks and tabs from text to be shown.
+
+    Notes end up in terminals and tickets: an escape sequence pasted in
+    (colours, a bell, a title change) would act there instead of reading.
+    """
+    return CONTROL_CHARS.sub("", text.replace("\r\n", "\n"))
 
 
 def process_owner(pid: int | None = None) -> str:
@@ -171,7 +184,7 @@ class SessionStore:
         """Replace the engineer's notes of a session."""
         with Session(self.engine) as db:
             row = self._row(db, session_id)
-            row.notes = notes
+            row.notes = printable(notes)
             db.add(row)
             db.commit()
 
@@ -179,6 +192,7 @@ class SessionStore:
         """Add a line after a session's notes and return them all."""
         with Session(self.engine) as db:
             row = self._row(db, session_id)
+            line = printable(line)
             row.notes = f"{row.notes}\n{line}" if row.notes else line
             db.add(row)
             db.commit()
