@@ -182,7 +182,7 @@ class SearchIndex:
             return
 
         fetched = load(missing) if load is not None else {}
-        # TODO: a full build indexes in one process - 10,000 cases take about 18 s
+        # TODO: a full build indexes in one process - 10,000 cases take about 16 s
         # to become searchable on a first start (later starts re-read only edits).
         try:
             # One process, one segment: queries stay fast (five segments from a
