@@ -27,6 +27,7 @@ from netcase.diagnose.service import DiagnosisService
 from netcase.errors import ConfigError
 from netcase.kb.service import KnowledgeBase
 from netcase.site import load_site
+from netcase.wording import counted
 
 EXIT_OK = 0
 HISTORY_MIN_WIDTH = 60
@@ -173,8 +174,8 @@ def _note(
     else:
         notes = text
         service.sessions.set_notes(session_id, notes)
-    lines = len(notes.splitlines())
-    print(f"Session {session_id} has {lines} line{'s' * (lines != 1)} of notes.")
+    lines = counted(len(notes.splitlines()), "line")
+    print(f"Session {session_id} has {lines} of notes.")
     return EXIT_OK
 
 

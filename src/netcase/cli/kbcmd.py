@@ -13,6 +13,7 @@ from netcase.diagnose.checks import load_playbooks
 from netcase.kb.catalog import FileProblem, check_folder
 from netcase.kb.search import SearchHit
 from netcase.kb.service import KnowledgeBase
+from netcase.wording import counted
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 SKIPPED_SHOWN = 3
@@ -125,8 +126,8 @@ def warn_skipped(problems: Sequence[FileProblem], what: str = "") -> None:
     if len(ordered) > SKIPPED_SHOWN:
         files = len({problem.path for problem in ordered})
         print(
-            f"netcase: … and {_count(len(ordered) - SKIPPED_SHOWN, 'more problem')} "
-            f"({_count(files, 'file')} in all); `netcase kb check` lists them.",
+            f"netcase: … and {counted(len(ordered) - SKIPPED_SHOWN, 'more problem')} "
+            f"({counted(files, 'file')} in all); `netcase kb check` lists them.",
             file=sys.stderr,
         )
 
@@ -142,8 +143,8 @@ def _kb_check(folder: Path) -> int:
         print(problem)
     files = len({problem.path for problem in problems})
     summary = (
-        f"{_count(len(cases), 'case')} read, {_count(len(problems), 'problem')} "
-        f"in {_count(files, 'file')} of {folder}."
+        f"{counted(len(cases), 'case')} read, {counted(len(problems), 'problem')} "
+        f"in {counted(files, 'file')} of {folder}."
     )
     print(summary, file=sys.stderr)
     return EXIT_PROBLEMS if problems else EXIT_OK
@@ -151,10 +152,6 @@ def _kb_check(folder: Path) -> int:
 
 def _by_place(problem: FileProblem) -> tuple[str, int]:
     return str(problem.path), problem.line
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def positive_int(value: str) -> int:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from netcase.probes.dnscompare_query import rcode_error
 from netcase.probes.findings import Finding, Severity
+from netcase.wording import counted
 
 if TYPE_CHECKING:
     from netcase.probes.dnscompare import Lookup, Resolver
@@ -412,7 +413,7 @@ def _verb(resolvers: list[Resolver], one: str, several: str) -> str:
 
 
 def _lookups(count: int) -> str:
-    return "1 lookup" if count == 1 else f"{count} lookups"
+    return counted(count, "lookup")
 
 
 def _by_name(lookups: list[Lookup]) -> dict[str, list[Lookup]]:

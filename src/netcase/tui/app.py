@@ -23,6 +23,7 @@ from netcase.site import Site, load_site
 from netcase.tui.screens.case import CaseScreen
 from netcase.tui.screens.search import SearchScreen
 from netcase.tui.titles import TitleIndex
+from netcase.wording import counted
 
 if TYPE_CHECKING:
     from netcase.kb.catalog import FileProblem
@@ -89,10 +90,6 @@ class CaseCommands(Provider):
                     text=case.title,
                     help=_help(case),
                 )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _help(case: SearchHit) -> str:
@@ -179,8 +176,8 @@ class NetcaseApp(App[None]):
             self._warn_about(
                 message.problems,
                 "Playbook problems",
-                f"{_plural(files, 'case')} can be read and searched but not "
-                f"diagnosed until fixed ({_plural(len(message.problems), 'problem')}).",
+                f"{counted(files, 'case')} can be read and searched but not "
+                f"diagnosed until fixed ({counted(len(message.problems), 'problem')}).",
             )
 
     def on_knowledge_base_opened(self, message: KnowledgeBaseOpened) -> None:
@@ -193,8 +190,8 @@ class NetcaseApp(App[None]):
             self._warn_about(
                 message.problems,
                 "Case file problems",
-                f"{_plural(files, 'case file')} could not be loaded "
-                f"({_plural(len(message.problems), 'problem')}); every other case "
+                f"{counted(files, 'case file')} could not be loaded "
+                f"({counted(len(message.problems), 'problem')}); every other case "
                 "is searchable.",
             )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sized
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -32,16 +31,13 @@ from netcase.tui.widgets.diag_form import InputsForm
 from netcase.tui.widgets.diag_service import diagnosis_service, notify_failure
 from netcase.tui.widgets.diag_steps import StepList, ready_text
 from netcase.tui.widgets.diag_summary import DiagnosisSummary
+from netcase.wording import counted
 
 if TYPE_CHECKING:
     from netcase.diagnose.engine import Diagnosis, StepEvent
     from netcase.diagnose.playbook import Playbook, Step
     from netcase.diagnose.service import DiagnosisService
     from netcase.kb.service import KnowledgeBase
-
-
-def _count(items: Sized, noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 class DiagnoseScreen(Screen[None]):
@@ -401,7 +397,7 @@ class DiagnoseScreen(Screen[None]):
         row, kept = await asyncio.to_thread(self.service.sessions.load, session_id)
         self._set_status(
             f"Stopped: session {session_id} is kept as {row.status} with "
-            f"{_count(kept, 'measured step')} (F5 on the search screen lists it)."
+            f"{counted(len(kept), 'measured step')} (F5 on the search screen lists it)."
         )
         self.query_one("#diag-status").scroll_visible(animate=False)
 
@@ -409,9 +405,9 @@ class DiagnoseScreen(Screen[None]):
         self.diagnosis = diagnosis
         self._set_status(
             f"Session {diagnosis.session_id} finished in {elapsed_s:.1f} s: "
-            f"{_count(diagnosis.findings, 'finding')}, "
-            f"{_count(diagnosis.causes, 'cause')} ranked, "
-            f"{_count(diagnosis.actions, 'action')}."
+            f"{counted(len(diagnosis.findings), 'finding')}, "
+            f"{counted(len(diagnosis.causes), 'cause')} ranked, "
+            f"{counted(len(diagnosis.actions), 'action')}."
         )
         summary = self.query_one(DiagnosisSummary)
         summary.show(diagnosis)

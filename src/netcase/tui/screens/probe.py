@@ -26,6 +26,7 @@ from netcase.tui.widgets.probe_forms import (
 from netcase.tui.widgets.probe_link_views import ThroughputView, WifiView
 from netcase.tui.widgets.probe_view import ProbeView
 from netcase.tui.widgets.probe_views import DnsView, LatencyView
+from netcase.wording import counted
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -246,7 +247,7 @@ class ProbeScreen(Screen[None]):
         count = len(result.findings)
         self._end(
             f"{result.probe} finished in {result.duration_s:.2f} s: "
-            f"{count} finding{'' if count == 1 else 's'}.",
+            f"{counted(count, 'finding')}.",
             "",
         )
 
