@@ -43,6 +43,8 @@ class KnowledgeBaseOpened(Message):
         super().__init__()
         self.cases = list(cases)
         """Every usable case, most recently updated first."""
+        self.titles = TitleIndex(self.cases)
+        """The same cases for the command palette, indexed in the sender's thread."""
         self.problems = list(problems)
         """The case files that could not be loaded."""
 
@@ -131,10 +133,8 @@ class NetcaseApp(App[None]):
         self.kb = kb
         self.site = site or Site()
         """The site profile the probes use."""
-        self.cases: list[SearchHit] = []
-        """Every usable case, most recently updated first, once the KB is open."""
         self.titles = TitleIndex([])
-        """The same cases, for the command palette."""
+        """Every usable case, most recently updated first, for the command palette."""
         self._search_screen: SearchScreen | None = None
 
     def get_default_screen(self) -> Screen[None]:
@@ -182,8 +182,7 @@ class NetcaseApp(App[None]):
 
     def on_knowledge_base_opened(self, message: KnowledgeBaseOpened) -> None:
         """Let the search start, and warn about case files that were skipped."""
-        self.cases = message.cases
-        self.titles = TitleIndex(message.cases)
+        self.titles = message.titles
         self.search_screen.knowledge_base_opened(message.cases, message.problems)
         if message.problems:
             files = len({problem.path for problem in message.problems})
